@@ -1,0 +1,1 @@
+"""Reading, validating and aggregating the inputs; all geometry lives here."""
