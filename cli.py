@@ -99,6 +99,117 @@ def validate_cmd(data_dir, coords, mapping):
 # (commands are added below this line)
 
 
+def _parse_locks(values) -> dict:
+    locks = {}
+    for v in values:
+        if "=" not in v:
+            raise click.BadParameter(f"'{v}' 应写成 单元代码=学校代码，例如 U0012=P09", param_hint="--lock")
+        u, s = v.split("=", 1)
+        locks[u.strip()] = s.strip()
+    return locks
+
+
+def _progress(text: str) -> None:
+    click.echo(f"· {text}", err=True)
+
+
+@main.command("plan", short_help="优化划片：求解整数规划并写出方案文件夹。")
+@data_dir_argument
+@click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="情景文件 scenario.toml（默认用数据文件夹中的）。")
+@click.option("--level", type=click.Choice(["primary", "junior", "all"]), default=None, help="只划小学、初中或全部。")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="方案文件夹（默认 proposals/sample 或 proposals/plan）。")
+@click.option("--time-limit", type=float, default=None, help="求解时限（秒）。")
+@click.option("--gap", type=float, default=None, help="可接受的最优间隙，例如 0.005 即 0.5%。")
+@click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None, help="求解器（默认 highs）。")
+@click.option("--lock", "locks", multiple=True, metavar="UNIT=SCHOOL", help="锁定单元到学校，可重复。")
+@click.option("--second-change", "second_change_year", type=int, default=None,
+              help="允许在该年份起第二次调整片区（另计惩罚）。")
+@click.option("--no-contiguity", is_flag=True, default=False, help="不要求片区连片（仅供比较）。")
+@click.option("--sweep", "sweep_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="参数扫描文件 sweep.toml：批量生成方案并比较。")
+@click.option("--no-map", is_flag=True, default=False, help="不生成规划图 map.html。")
+@coords_option
+@mapping_option
+@user_errors
+def plan_cmd(data_dir, scenario_path, level, out, time_limit, gap, solver, locks, second_change_year,
+             no_contiguity, sweep_file, no_map, coords, mapping):
+    """优化招生片区（不给出数据文件夹时用内置平罗示例，城关九小 2023 年开办）。"""
+    import workflow
+
+    overrides = {
+        "time_limit": time_limit, "gap": gap, "solver": solver,
+        "locks": _parse_locks(locks) or None,
+        "levels": None if level in (None, "all") else (level,),
+        "second_change_year": second_change_year,
+        "contiguity": False if no_contiguity else None,
+    }
+    if sweep_file is not None:
+        from zoning.sweep import run_sweep_file
+
+        paths = run_sweep_file(sweep_file, data_dir=data_dir, scenario_path=scenario_path,
+                               out_dir=out or Path("proposals") / "sweep", overrides=overrides,
+                               coords=coords, mapping=mapping)
+        click.echo(f"扫描完成：{len(paths)} 个方案，比较表见 {(out or Path('proposals') / 'sweep')}")
+        return
+    try:
+        outcome = workflow.run_plan(data_dir, out, scenario_path, coords, mapping, overrides,
+                                    progress=_progress, write_map=not no_map)
+    except workflow.PlanError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    click.echo(outcome.summary)
+    click.echo(f"\n方案已写出：{outcome.out_dir}")
+    sys.exit(1 if outcome.metrics.get("violations") else 0)
+
+
+@main.command("check-plan", short_help="独立检查一个方案文件夹（可为手工修改过的）。")
+@click.argument("proposal_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="数据文件夹（默认取方案 run.json 中记录的）。")
+@coords_option
+@mapping_option
+@user_errors
+def check_plan_cmd(proposal_dir, data_dir, coords, mapping):
+    """检查方案：每个单元恰好一所学校、人数守恒、班额校额教室、连片、距离、锁定、障碍。"""
+    import workflow
+    from zoning.checks import format_results
+
+    try:
+        results, _ = workflow.check_plan(proposal_dir, data_dir, coords, mapping)
+    except workflow.PlanError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(2)
+    click.echo(format_results(results))
+    failed = [r for r in results if not r.ok]
+    click.echo(f"\n{len(results) - len(failed)} 项通过，{len(failed)} 项未通过。")
+    sys.exit(1 if failed else 0)
+
+
+@main.command("project", short_help="逐年预测各校在校生与班级（台账）。")
+@data_dir_argument
+@click.option("--zones", "zones_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="按某个方案的片区预测（默认按现行片区）。")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="台账 CSV 的写出位置（默认 ledger_current.csv 或方案文件夹中的 ledger_project.csv）。")
+@click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@coords_option
+@mapping_option
+@user_errors
+def project_cmd(data_dir, zones_dir, out, scenario_path, coords, mapping):
+    """逐年预测在校生、班级数、最大班额、大班额与超限情况，并写出台账 ledger.csv。"""
+    import workflow
+
+    if out is None:
+        out = (zones_dir / "ledger_project.csv") if zones_dir else Path("ledger_current.csv")
+    led, ds = workflow.run_project(data_dir, zones_dir, out, scenario_path, coords, mapping)
+    if getattr(ds, "is_sample", False):
+        click.echo("【示例数据：按平罗县概况虚构的示意数据，非官方数据】")
+    click.echo(workflow.ledger_text(led))
+    click.echo(f"\n台账已写出：{out}")
+
+
 # --- maps: map, publish, compare-map ---------------------------------------------------------
 # (commands are added below this line)
 
@@ -107,8 +218,76 @@ def validate_cmd(data_dir, coords, mapping):
 # (commands are added below this line)
 
 
+@main.command("check", short_help="秋季招生核查：学籍对照招生计划、片区与班额校额。")
+@data_dir_argument
+@click.option("--year", type=int, required=True, help="核查年度（秋季学期，如 2023）。")
+@click.option("--zones", "zones_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="方案文件夹（含 assignments.csv）；不给出时按单元的现片区核对。")
+@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="招生计划文件（CSV/XLSX），代替数据文件夹中的 plan。")
+@click.option("--roster", "roster_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="学籍文件（CSV/XLSX），代替数据文件夹中的 roster。")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="输出文件夹（默认 ./autumn_check_<年度>），已存在时整体替换。")
+@click.option("--town", "towns", multiple=True, default=("城关镇",), show_default=True,
+              help="城区乡镇（就近入学率考核的范围），可重复给出。")
+@coords_option
+@mapping_option
+@user_errors
+def check_cmd(data_dir, year, zones_dir, plan_file, roster_file, out_dir, towns, coords, mapping):
+    """秋季招生核查：超计划、超班额、超校额、超范围招生、向超标学校转入、学籍数据问题。
+
+    生成中文报告 report.html、各项 CSV 与一个 XLSX。退出码：0 全部符合；1 有违规或学籍数据问题；
+    2 输入无法使用。
+    """
+    from zoning.autumn_report import run_check, summary_rows
+
+    result, out = run_check(data_dir, year, zones_dir=zones_dir, plan_file=plan_file,
+                            roster_file=roster_file, out_dir=out_dir, coords=coords,
+                            mapping=mapping, town_townships=towns)
+    for item, value in summary_rows(result):
+        click.echo(f"{item}：{value}")
+    click.echo(f"报告已写入：{out / 'report.html'}")
+    sys.exit(result.exit_code)
+
+
 # --- indicators and comparison: indicators, compare ------------------------------------------
 # (commands are added below this line)
+
+
+@main.command("indicators", short_help="优质均衡资源配置指标与差异系数报告。")
+@data_dir_argument
+@click.option("--zones", "zones", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="方案文件夹：按该方案台账（ledger.csv）的在校生计算。")
+@click.option("--year", type=int, default=None, help="年份（默认：基准年；给出 --zones 时为台账各年）。")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="报告文件夹（默认 indicators_<年份>）。")
+@coords_option
+@mapping_option
+@user_errors
+def indicators_cmd(data_dir, zones, year, out, coords, mapping):
+    """计算每所学校七项资源配置指标（6 项达标、其余≥85%）、音乐/美术教室和县域差异系数，写出 HTML 与 Excel 报告。"""
+    from zoning.indicators import run_indicators
+
+    folder = run_indicators(data_dir, zones=zones, year=year, out=out, coords=coords, mapping=mapping)
+    click.echo(f"指标报告已写出：{folder / 'indicators.html'}（Excel：{folder / 'indicators.xlsx'}）")
+
+
+@main.command("compare", short_help="比较多个方案，写出比较表（HTML、Excel）。")
+@click.argument("proposal_dirs", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("compare"),
+              show_default=True, help="比较结果文件夹。")
+@user_errors
+def compare_cmd(proposal_dirs, out):
+    """比较方案文件夹（zoning plan 的输出）：逐年超限学校数、达标年份、最大班额、调整人数、上学距离、指标与差异系数。"""
+    from zoning.compare import write_comparison
+
+    if len(proposal_dirs) < 2:
+        click.secho("请至少给出两个方案文件夹。", fg="red", err=True)
+        sys.exit(2)
+    folder = write_comparison(list(proposal_dirs), out)
+    click.echo(f"方案比较已写出：{folder / 'compare.html'}（Excel：{folder / 'compare.xlsx'}）")
 
 
 if __name__ == "__main__":

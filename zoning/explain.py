@@ -1,0 +1,127 @@
+"""Explaining infeasibility: the pre-solve check and the report of limits a plan cannot meet.
+
+The pre-solve check finds the obvious cases before any solver runs: pupils already enrolled (who
+do not move with a new zone) that alone break a school's size limit in a year, and intake years in
+which the entrants within reach of a group of schools outnumber the seats those schools can offer.
+After solving, each limit left broken is named — school, year, grade where it applies, by how many
+pupils or classes — with what would fix it.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from . import policy
+from .problem import ZoningProblem
+from .projection import ZoneMaps, project
+from .scenario import Scenario
+
+
+def _fixed_projection(problem: ZoningProblem, scenario: Scenario):
+    zones = ZoneMaps({lv: [(problem.base_year + 1, problem.current[lv].copy()),
+                           (scenario.intake_year, np.full(problem.n_units, -1))] for lv in policy.LEVELS})
+    return project(problem, zones, scenario.years)
+
+
+def presolve(problem: ZoningProblem, scenario: Scenario) -> list[dict]:
+    """Obvious shortfalls, found without a solver. Each finding is a dict with a Chinese detail/fix."""
+    findings = []
+    fixed = _fixed_projection(problem, scenario)
+    limit = np.minimum(problem.size_limit, problem.capacity)
+    for yi, y in enumerate(scenario.years):
+        if y < scenario.target_year:
+            continue
+        total = fixed.students[:, yi, :].sum(axis=1)
+        for s in np.flatnonzero(total > limit + 0.5):
+            later = [yy for yj, yy in enumerate(scenario.years) if fixed.students[s, yj, :].sum() <= limit[s] + 0.5]
+            findings.append({
+                "kind": "enrolled_over_size", "school_id": problem.school_ids[s], "name": problem.school_names[s],
+                "year": y, "grade": None, "short_by": int(round(total[s] - limit[s])),
+                "detail": f"{problem.school_names[s]} {y} 年仅已入学（不随新片区调整）的学生就有 {total[s]:.0f} 人，"
+                          f"超过上限 {limit[s]:.0f} 人 {total[s] - limit[s]:.0f} 人",
+                "fix": (f"任何片区方案都无法在 {y} 年达标；按现有在校生最早 {later[0]} 年可达标" if later else
+                        "任何片区方案都无法在规划期内达标") + "，或需分流在校生/扩大校额",
+            })
+    findings += _reach_shortfalls(problem, scenario, fixed)
+    return findings
+
+
+def _reach_shortfalls(problem: ZoningProblem, scenario: Scenario, fixed) -> list[dict]:
+    """Entrants within reach of a group of schools vs. the seats they can offer, per year."""
+    out = []
+    U, S = problem.n_units, problem.n_schools
+    for level in scenario.levels:
+        p = problem.pairs[problem.pairs["level"] == level]
+        if p.empty:
+            continue
+        caps = scenario.caps[level]
+        p = p[(p["distance_m"] <= caps.max_km * 1000) |
+              (problem.current[level][p["unit"].to_numpy()] == p["school"].to_numpy())]
+        g = sparse.coo_matrix((np.ones(len(p)), (p["unit"].to_numpy(), U + p["school"].to_numpy())),
+                              shape=(U + S, U + S))
+        _, labels = csgraph.connected_components(g, directed=False)
+        entry = policy.ENTRY_GRADE[level]
+        for yi, y in enumerate(scenario.years):
+            if y < scenario.intake_year:
+                continue
+            ent = problem.entrants(level, y)
+            open_now = problem.is_open(y) & problem.serves(level)
+            for lab in np.unique(labels[p["unit"].to_numpy()]):
+                units = np.flatnonzero(labels[:U] == lab)
+                schools = np.flatnonzero((labels[U:] == lab) & open_now)
+                demand = ent[units].sum()
+                seats = 0.0
+                for s in schools:
+                    rooms_free = problem.classrooms[s] - fixed.classes[s, yi, :].sum()
+                    seat_rooms = max(rooms_free, 0) * problem.class_limit[s, entry - 1] if np.isfinite(rooms_free) else np.inf
+                    lim = min(problem.size_limit[s], problem.capacity[s])
+                    if y < scenario.target_year:
+                        lim = max(lim, problem.enrolled[s].sum())
+                    seat_size = max(lim - fixed.students[s, yi, :].sum(), 0)
+                    seats += min(seat_rooms, seat_size)
+                if demand > seats + 0.5:
+                    names = "、".join(problem.school_names[schools][:6]) or "（无开办学校）"
+                    out.append({
+                        "kind": "seats_in_reach", "school_id": ",".join(problem.school_ids[schools]),
+                        "name": names, "year": y, "grade": entry, "short_by": int(np.ceil(demand - seats)),
+                        "detail": f"{y} 年{policy.LEVEL_NAMES_ZH[level]}新生 {demand:.0f} 人，可达范围内学校（{names}）"
+                                  f"最多只能提供 {seats:.0f} 个学位，缺 {demand - seats:.0f} 个",
+                        "fix": f"增加约 {int(np.ceil((demand - seats) / problem.class_limit[schools[0] if len(schools) else 0, entry - 1]))} 间教室，"
+                               f"或放宽距离上限（caps.{level}.max_km）让学生到更远的学校",
+                    })
+    return out
+
+
+def explain_violations(problem: ZoningProblem, failures: list, ledger: pd.DataFrame) -> list[dict]:
+    """Turn the checker's limit failures into report rows with a fix.
+
+    ``failures`` are the failure dicts of the ``size_limit``, ``classrooms`` and ``class_limit``
+    checks (with their ``limit`` kind added).
+    """
+    out = []
+    sidx = problem.school_index()
+    for f in failures:
+        s = sidx[f["school_id"]]
+        kind = f["limit"]
+        year = f.get("year")
+        short = f.get("short_by", 0)
+        entry = 1 if problem.school_kind[s] != "junior" else 7
+        limit = problem.class_limit[s, entry - 1]
+        if kind == "size_limit":
+            fix = (f"把约 {short} 名新生的居住单元划给附近有余量的学校，或提高 {problem.school_names[s]} 的校额"
+                   f"（新建/扩建校舍）")
+            unit = "人"
+        elif kind == "classrooms":
+            fix = f"为 {problem.school_names[s]} 增加 {short} 间教室，或少招约 {int(short * limit)} 名新生（划给附近学校）"
+            unit = "间教室"
+        else:
+            fix = f"{problem.school_names[s]} 增开班级（需教室）或少招 {short} 名新生"
+            unit = "人"
+        out.append({
+            "school_id": f["school_id"], "name": problem.school_names[s], "year": year,
+            "grade": f.get("grade"), "limit": kind, "short_by": short, "unit": unit,
+            "detail": f["detail"], "fix": fix,
+        })
+    return out

@@ -1,0 +1,436 @@
+"""The zoning integer program (PuLP; HiGHS through highspy by default).
+
+Decision: for each zone map ``m`` (one map from the first intake on; optionally a second one from
+``second_change_year``) and level, a binary ``x[m, u, s]`` for every candidate pair — unit ``u``
+zoned to school ``s``. Each unit gets exactly one school per level and map (units are never split).
+
+Year by year (the phase-in of issue 4): pupils enrolled before the new zones stay where they are;
+the entrants of intake year ``e`` go where the map in force for ``e`` sends them; a cohort's classes
+are opened at entry (integer ``c[s, e, level]``) and move up with it. For every school and year from
+the first intake on:
+
+* new classes carry at most the class limit (45 / 50): ``entrants × m ≤ limit × c``;
+* the classes of all cohorts that entered under the new zones fit in the classrooms the grades
+  still there leave free (slack ``room``, in classes);
+* enrollment stays within the size limit (2000 / 2500) and seat capacity from ``target_year`` on;
+  before it, a school over the limit may not grow beyond its base-year enrollment (slack ``size``,
+  in pupils).
+
+Every limit is soft: each slack has a binary "this limit is broken" with a very large cost, plus a
+large cost per pupil or class, so that when the limits cannot all hold the plan breaks as few of
+them as possible, by as little as possible, and the report names each one.
+
+Objective: entrants-weighted trip length (km) + ``weights.moved`` × entrants moved from their
+current zone + ``weights.barrier`` for primary trips across a barrier when the scenario penalises
+rather than forbids them + ``weights.second_change`` for each unit the second map moves again.
+
+Contiguity ("closer neighbour", as in Gillani et al. 2023): a unit may join school ``s``'s zone only
+if one of its neighbours that is strictly closer to ``s`` (same distance measure, ties by index)
+joins too. Following closer neighbours leads to the root — the unit closest to ``s`` in that
+connected component of the adjacency graph — so every zone is connected within each component
+(components are separated by barriers or are islands, and are exempt from each other). What it gives
+up: a zone must be "star-shaped" with respect to distance from its school; a contiguous zone that
+wraps around another school's area can be excluded. It adds one row per pair and no extra variables,
+against Shirabe's flow model's flow variables per edge and school.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from . import policy
+from .problem import ZoningProblem
+from .projection import ZoneMaps, entry_year_of, level_of_grade, max_cohort_factor, project
+from .scenario import Scenario
+from .solver import SolveResult, new_var, solve
+
+log = logging.getLogger(__name__)
+
+PENALTY_BROKEN_LIMIT = 1.0e6  # per limit broken (school, year, kind)
+PENALTY_PER_STUDENT = 2.0e3  # per pupil over a size/capacity limit
+PENALTY_PER_CLASS = 9.0e4  # per class without a classroom
+EPS_DISTANCE = 0.01  # per km, so that units without children still get the nearest school
+
+
+# ------------------------------------------------------------------------------ candidates
+def candidate_pairs(problem: ZoningProblem, scenario: Scenario, level: str, start_year: int,
+                    notes: list[str]) -> pd.DataFrame:
+    """The pairs a map starting in ``start_year`` may use, pruned by the scenario's rules."""
+    p = problem.pairs[problem.pairs["level"] == level].copy()
+    serves = problem.serves(level)
+    open_ok = (problem.open_year <= start_year) & (problem.close_year > scenario.horizon)
+    p = p[serves[p["school"].to_numpy()] & open_ok[p["school"].to_numpy()]]
+    caps = scenario.caps[level]
+    cur = problem.current[level]
+    p["is_current"] = cur[p["unit"].to_numpy()] == p["school"].to_numpy()
+    cur_d = p[p["is_current"]].set_index("unit")["distance_m"]
+    d_cur = p["unit"].map(cur_d).to_numpy(float)
+    d = p["distance_m"].to_numpy(float)
+    ok_abs = d <= caps.max_km * 1000.0
+    ok_rel = np.isnan(d_cur) | (d <= np.maximum(caps.max_ratio * d_cur, caps.free_km * 1000.0))
+    keep = (ok_abs & ok_rel) | p["is_current"].to_numpy()
+    if level == "primary" and scenario.barrier_rule == "forbid":
+        keep &= ~p["crosses_barrier"].to_numpy()
+    locks = _locks(problem, scenario)
+    locked_units = {u: s for u, s in locks.items()}
+    if locked_units:
+        lu = p["unit"].map(locked_units)
+        has_lock = lu.notna().to_numpy()
+        is_lock = has_lock & (lu.to_numpy(float) == p["school"].to_numpy())
+        keep = np.where(has_lock, is_lock, keep)
+    pruned = p[keep]
+    # every unit must keep a choice: fall back to its nearest usable school, with a note
+    missing = np.setdiff1d(np.arange(problem.n_units), pruned["unit"].unique())
+    if len(missing):
+        back = p[p["unit"].isin(missing)].sort_values(["unit", "distance_m", "school"]).groupby("unit").head(1)
+        for u in missing:
+            if u not in set(back["unit"]):
+                notes.append(f"{problem.unit_names[u]}（{problem.unit_ids[u]}）在{policy.LEVEL_NAMES_ZH[level]}"
+                             f"没有任何可选学校（检查学校学段、开办年份与距离）")
+        for row in back.itertuples():
+            notes.append(
+                f"{problem.unit_names[row.unit]}（{problem.unit_ids[row.unit]}）在距离上限/障碍规则下没有可选"
+                f"{policy.LEVEL_NAMES_ZH[level]}，暂按最近的 {problem.school_names[row.school]}"
+                f"（{row.distance_m / 1000:.1f} 公里）处理"
+            )
+        pruned = pd.concat([pruned, back])
+    return pruned.sort_values(["unit", "school"]).reset_index(drop=True)
+
+
+def _locks(problem: ZoningProblem, scenario: Scenario) -> dict:
+    uidx, sidx = problem.unit_index(), problem.school_index()
+    return {uidx[u]: sidx[s] for u, s in scenario.locks.items() if u in uidx and s in sidx}
+
+
+def contiguity_structure(problem: ZoningProblem, pairs: pd.DataFrame, locked: set[int]):
+    """Prune pairs that can never be contiguous and return (pairs, closer-neighbour lists).
+
+    Returns the pruned pairs (with a ``root`` column) and, for each non-root pair row, the row
+    positions of the pairs of its closer neighbours for the same school.
+    """
+    comp = problem.components()
+    nbrs = problem.neighbours()
+    while True:
+        pairs = pairs.reset_index(drop=True)
+        key = {(u, s): i for i, (u, s) in enumerate(zip(pairs["unit"], pairs["school"]))}
+        dist = pairs["distance_m"].to_numpy()
+        units = pairs["unit"].to_numpy()
+        schools = pairs["school"].to_numpy()
+        # root of (component, school): its candidate unit with the smallest distance
+        order = np.lexsort((units, dist, comp[units], schools))
+        root = np.zeros(len(pairs), dtype=bool)
+        seen = set()
+        for i in order:
+            k = (schools[i], comp[units[i]])
+            if k not in seen:
+                seen.add(k)
+                root[i] = True
+        closer: list[list[int]] = [[] for _ in range(len(pairs))]
+        drop = []
+        for i in range(len(pairs)):
+            if root[i]:
+                continue
+            u, s, d = units[i], schools[i], dist[i]
+            for v in nbrs[u]:
+                j = key.get((v, s))
+                if j is not None and (dist[j] < d or (dist[j] == d and v < u)):
+                    closer[i].append(j)
+            if not closer[i]:
+                drop.append(i)
+        # a unit whose only choices would all be dropped keeps its nearest as an exempt root
+        if drop:
+            dropping = np.zeros(len(pairs), dtype=bool)
+            dropping[drop] = True
+            left = pd.Series(~dropping).groupby(units).sum()
+            for u in left.index[left.to_numpy() == 0]:
+                rows = np.flatnonzero(units == u)
+                best = rows[np.argmin(dist[rows])]
+                dropping[best] = False
+                root[best] = True
+                closer[best] = []
+            if dropping.any():
+                pairs = pairs[~dropping]
+                continue
+        pairs = pairs.assign(root=root)
+        return pairs, closer
+
+
+# ------------------------------------------------------------------------------ the model
+@dataclass
+class MapSpec:
+    index: int
+    start: int  # first intake year of this map
+    end: int  # last intake year (inclusive)
+    pairs: dict = field(default_factory=dict)  # level -> DataFrame
+    x: dict = field(default_factory=dict)  # level -> list of LpVariable aligned with pairs
+
+
+@dataclass
+class Model:
+    problem: ZoningProblem
+    scenario: Scenario
+    prob: pulp.LpProblem
+    maps: list
+    slacks: list  # dicts: kind, school, year, var, indicator, limit
+    classes: dict  # (school, level, year) -> LpVariable
+    fixed: object  # Projection of the fixed part (base cohorts and intakes before the new zones)
+    notes: list
+    terms: dict  # objective parts (name -> LpAffineExpression)
+
+
+def _intake_years(scenario: Scenario) -> list[int]:
+    return [y for y in scenario.years if y >= scenario.intake_year]
+
+
+def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Model:
+    """Build the integer program (see the module docstring)."""
+    notes: list[str] = []
+    prob = pulp.LpProblem("zoning", pulp.LpMinimize)
+    years = scenario.years
+    intake = _intake_years(scenario)
+    starts = [scenario.intake_year]
+    if scenario.second_change_year is not None and scenario.second_change_year in intake[1:]:
+        starts.append(scenario.second_change_year)
+    maps = []
+    for m, start in enumerate(starts):
+        end = (starts[m + 1] - 1) if m + 1 < len(starts) else scenario.horizon
+        maps.append(MapSpec(m, start, end))
+    locked = set(_locks(problem, scenario))
+
+    # fixed part: base cohorts and intakes under the current zones before the first new map
+    fixed_zones = ZoneMaps({lv: [(problem.base_year + 1, problem.current[lv].copy()),
+                                 (scenario.intake_year, np.full(problem.n_units, -1))]
+                            for lv in policy.LEVELS})
+    fixed = project(problem, fixed_zones, years)
+
+    objective = {}
+    dist_terms, move_terms, barrier_terms, change_terms = {}, {}, {}, {}
+    for spec in maps:
+        map_years = [y for y in intake if spec.start <= y <= spec.end]
+        for level in scenario.levels:
+            pairs = candidate_pairs(problem, scenario, level, spec.start, notes)
+            if scenario.contiguity:
+                pairs, closer = contiguity_structure(problem, pairs, locked)
+            else:
+                closer = None
+            spec.pairs[level] = pairs
+            W = sum(problem.entrants(level, y) for y in map_years) if map_years else np.zeros(problem.n_units)
+            xs = [
+                new_var(prob, f"x{spec.index}_{level[0]}_{u}_{s}", 0, 1, pulp.LpBinary)
+                for u, s in zip(pairs["unit"], pairs["school"])
+            ]
+            spec.x[level] = xs
+            units = pairs["unit"].to_numpy()
+            km = pairs["distance_m"].to_numpy() / 1000.0
+            w = W[units]
+            cur = problem.current[level][units]
+            moved = (cur >= 0) & (cur != pairs["school"].to_numpy())
+            for i, v in enumerate(xs):
+                dist_terms[v] = scenario.weights.distance * w[i] * km[i] + EPS_DISTANCE * km[i]
+                if moved[i]:
+                    move_terms[v] = scenario.weights.moved * w[i]
+                if level == "primary" and scenario.barrier_rule == "penalise" and pairs["crosses_barrier"].iat[i]:
+                    barrier_terms[v] = scenario.weights.barrier * (w[i] + 1.0)
+            # one school per unit and level
+            by_unit = pd.Series(np.arange(len(xs))).groupby(units)
+            for u, rows in by_unit:
+                prob += pulp.LpConstraint(
+                    pulp.LpAffineExpression({xs[i]: 1 for i in rows}), pulp.LpConstraintEQ,
+                    f"one_{spec.index}_{level[0]}_{u}", 1,
+                )
+            if closer is not None:
+                for i, lst in enumerate(closer):
+                    if lst:
+                        expr = {xs[j]: -1 for j in lst}
+                        expr[xs[i]] = 1
+                        prob += pulp.LpConstraint(
+                            pulp.LpAffineExpression(expr), pulp.LpConstraintLE, f"cont_{spec.index}_{level[0]}_{i}", 0
+                        )
+            if progress:
+                progress(f"地图 {spec.index + 1} {policy.LEVEL_NAMES_ZH[level]}：{len(xs)} 个候选")
+    # a unit moved again by the second map
+    if len(maps) == 2:
+        for level in scenario.levels:
+            a, b = maps[0], maps[1]
+            ka = {(u, s): v for u, s, v in zip(a.pairs[level]["unit"], a.pairs[level]["school"], a.x[level])}
+            W2 = sum(problem.entrants(level, y) for y in intake if y >= b.start)
+            for u, grp in pd.Series(range(len(b.x[level]))).groupby(b.pairs[level]["unit"].to_numpy()):
+                y = new_var(prob, f"chg_{level[0]}_{u}", 0, 1)
+                change_terms[y] = scenario.weights.second_change * (W2[u] + 1.0)
+                for i in grp:
+                    s = b.pairs[level]["school"].iat[i]
+                    expr = {y: 1, b.x[level][i]: -1}
+                    if (u, s) in ka:
+                        expr[ka[(u, s)]] = 1
+                    prob += pulp.LpConstraint(pulp.LpAffineExpression(expr), pulp.LpConstraintGE,
+                                              f"chgc_{level[0]}_{u}_{s}", 0)
+
+    slacks, classes = _capacity_constraints(prob, problem, scenario, maps, fixed)
+    slack_terms = {}
+    for sl in slacks:
+        slack_terms[sl["var"]] = sl["unit_cost"]
+        slack_terms[sl["indicator"]] = PENALTY_BROKEN_LIMIT
+    for part in (dist_terms, move_terms, barrier_terms, change_terms, slack_terms):
+        for v, c in part.items():
+            objective[v] = objective.get(v, 0.0) + c
+    prob.setObjective(pulp.LpAffineExpression(objective))
+    terms = {
+        "distance": pulp.LpAffineExpression(dist_terms),
+        "moved": pulp.LpAffineExpression(move_terms),
+        "barrier": pulp.LpAffineExpression(barrier_terms),
+        "second_change": pulp.LpAffineExpression(change_terms),
+        "limits": pulp.LpAffineExpression(slack_terms),
+    }
+    return Model(problem, scenario, prob, maps, slacks, classes, fixed, notes, terms)
+
+
+def _capacity_constraints(prob, problem: ZoningProblem, scenario: Scenario, maps, fixed):
+    """Class, classroom, size and capacity constraints for every school and year."""
+    years = scenario.years
+    intake = _intake_years(scenario)
+    S = problem.n_schools
+    # entrants expression per (school, level, intake year)
+    N = {}
+    for spec in maps:
+        for level, pairs in spec.pairs.items():
+            xs = spec.x[level]
+            units = pairs["unit"].to_numpy()
+            schools = pairs["school"].to_numpy()
+            for e in intake:
+                if not spec.start <= e <= spec.end:
+                    continue
+                ent = problem.entrants(level, e)[units]
+                for s, rows in pd.Series(np.arange(len(xs))).groupby(schools):
+                    terms = {xs[i]: float(ent[i]) for i in rows if ent[i] > 0}
+                    if terms:
+                        N[(s, level, e)] = terms
+    classes = {}
+    slacks = []
+    base_total = problem.enrolled.sum(axis=1)
+    for (s, level, e), terms in sorted(N.items()):
+        c = new_var(prob, f"c_{s}_{level[0]}_{e}", 0, None, pulp.LpInteger)
+        classes[(s, level, e)] = c
+        entry_g = policy.ENTRY_GRADE[level]
+        factor = max_cohort_factor(problem, level)
+        expr = {v: a * factor for v, a in terms.items()}
+        expr[c] = -problem.class_limit[s, entry_g - 1]
+        prob += pulp.LpConstraint(pulp.LpAffineExpression(expr), pulp.LpConstraintLE, f"cls_{s}_{level[0]}_{e}", 0)
+    for yi, y in enumerate(years):
+        if y < scenario.intake_year:
+            continue
+        fixed_classes = fixed.classes[:, yi, :].sum(axis=1)
+        fixed_students = fixed.students[:, yi, :].sum(axis=1)
+        for s in range(S):
+            cls_expr, stu_expr = {}, {}
+            for g in range(1, 10):
+                e = entry_year_of(g, y)
+                level = level_of_grade(g)
+                if e < scenario.intake_year or (s, level, e) not in N:
+                    continue
+                cls_expr[classes[(s, level, e)]] = 1.0
+                surv = problem.cohort_survival(policy.ENTRY_GRADE[level], g)
+                for v, a in N[(s, level, e)].items():
+                    stu_expr[v] = stu_expr.get(v, 0.0) + a * surv
+            if not stu_expr:
+                continue
+            if np.isfinite(problem.classrooms[s]):
+                free = max(problem.classrooms[s] - fixed_classes[s], 0.0)
+                slacks.append(_soft_le(prob, cls_expr, free, "rooms", s, y, PENALTY_PER_CLASS,
+                                       big_m=sum(1 for _ in cls_expr) * 100, limit=problem.classrooms[s]))
+            limit = min(problem.size_limit[s], problem.capacity[s])
+            if np.isfinite(limit):
+                allowed = limit if y >= scenario.target_year else max(limit, base_total[s])
+                rhs = allowed - fixed_students[s]
+                slacks.append(_soft_le(prob, stu_expr, rhs, "size", s, y, PENALTY_PER_STUDENT,
+                                       big_m=sum(stu_expr.values()) + 1.0, limit=allowed))
+    return slacks, classes
+
+
+def _soft_le(prob, expr: dict, rhs: float, kind: str, s: int, y: int, unit_cost: float, big_m: float, limit):
+    """``expr ≤ rhs + slack``, with ``slack ≤ big_m × broken``; returns the slack record."""
+    slack = new_var(prob, f"sl_{kind}_{s}_{y}", 0, None)
+    broken = new_var(prob, f"br_{kind}_{s}_{y}", 0, 1, pulp.LpBinary)
+    e = dict(expr)
+    e[slack] = -1.0
+    prob += pulp.LpConstraint(pulp.LpAffineExpression(e), pulp.LpConstraintLE, f"{kind}_{s}_{y}", rhs)
+    prob += pulp.LpConstraint(pulp.LpAffineExpression({slack: 1.0, broken: -max(big_m, 1.0)}),
+                              pulp.LpConstraintLE, f"brk_{kind}_{s}_{y}", 0)
+    return {"kind": kind, "school": s, "year": y, "var": slack, "indicator": broken,
+            "unit_cost": unit_cost, "rhs": rhs, "limit": limit}
+
+
+# ------------------------------------------------------------------------------ solving
+@dataclass
+class Solution:
+    zones: ZoneMaps
+    result: SolveResult
+    slacks: list  # records with value > 0
+    objective_parts: dict
+    notes: list
+    pairs_used: dict  # level -> DataFrame of the final map's candidate pairs
+
+
+def solve_model(model: Model, log_path=None, lp_path=None) -> Solution:
+    """Solve, and turn the variable values into zone maps (each unit exactly one school)."""
+    sc = model.scenario
+    if lp_path:
+        model.prob.writeLP(str(lp_path))
+    result = solve(model.prob, sc.solver.name, sc.solver.time_limit, sc.solver.gap, log_path,
+                   sc.solver.msg, sc.solver.threads)
+    problem = model.problem
+    if result.status not in ("optimal", "feasible"):
+        return Solution(ZoneMaps.current(problem), result, [], {}, model.notes, {})
+    maps = {}
+    for level in policy.LEVELS:
+        seq = []
+        for spec in model.maps:
+            if level not in spec.pairs:
+                continue
+            arr = np.full(problem.n_units, -1, dtype=int)
+            pairs = spec.pairs[level]
+            vals = np.array([v.varValue or 0.0 for v in spec.x[level]])
+            chosen = vals > 0.5
+            arr[pairs["unit"].to_numpy()[chosen]] = pairs["school"].to_numpy()[chosen]
+            seq.append((spec.start, arr))
+        if not seq:
+            seq = [(sc.intake_year, problem.current[level].copy())]
+        if sc.intake_year > problem.base_year + 1:
+            seq.insert(0, (problem.base_year + 1, problem.current[level].copy()))
+        maps[level] = seq
+    slacks = [dict(sl, value=float(sl["var"].varValue or 0.0)) for sl in model.slacks
+              if (sl["var"].varValue or 0.0) > 1e-6]
+    parts = {k: float(pulp.value(e) or 0.0) for k, e in model.terms.items()}
+    final_pairs = {lv: model.maps[-1].pairs[lv] for lv in model.maps[-1].pairs}
+    return Solution(ZoneMaps(maps), result, slacks, parts, model.notes, final_pairs)
+
+
+def zone_objective(model: Model, zones: ZoneMaps) -> float | None:
+    """Objective of given zones under ``model`` (None when the zones use a pruned pair).
+
+    Used to compare a plan with the current zones: fixes every ``x`` to the zones and re-solves for
+    the classes and slacks.
+    """
+    fixings = []
+    for spec in model.maps:
+        for level, pairs in spec.pairs.items():
+            arr = zones.for_intake(level, spec.start)
+            have = set(zip(pairs["unit"], pairs["school"]))
+            for u in range(model.problem.n_units):
+                if (u, int(arr[u])) not in have:
+                    return None
+            for (u, s), v in zip(zip(pairs["unit"], pairs["school"]), spec.x[level]):
+                val = 1 if arr[u] == s else 0
+                fixings.append((v, v.lowBound, v.upBound))
+                v.lowBound = v.upBound = val
+    try:
+        res = solve(model.prob, model.scenario.solver.name, model.scenario.solver.time_limit, 0.0)
+        if res.status not in ("optimal", "feasible"):
+            return None
+        return res.objective
+    finally:
+        for v, lo, up in fixings:
+            v.lowBound, v.upBound = lo, up

@@ -1,0 +1,276 @@
+"""Enrollment projection, year by year: the one code path behind the ledger.
+
+Rules (SPEC §5, issue 4):
+
+* Pupils enrolled in the base year stay at their school (a new zone moves only new entrants) and
+  move up one grade a year, multiplied by the cohort-survival ratios (1.0 unless given); they keep
+  their classes. They leave after grade 6 (primary) or grade 9.
+* Each year's grade-1 entrants of a unit go to the school its primary zone names for that intake;
+  grade-7 entrants (the unit's grade-6 pupils of the year before) go to its junior-zone school. A
+  nine-year school's own grade-6 pupils are counted through where they live, like everyone else's.
+* A new cohort opens ``ceil(entrants × m / class limit)`` classes, ``m`` being the largest survival
+  product the cohort reaches (1 when ratios are at most 1), so no new class is over the limit.
+* The zone map in force for an intake year is the last map whose start year is not after it;
+  before the first map, the current zones.
+
+Both the optimizer's constraints (:mod:`zoning.model`) and every ledger written
+(``zoning plan``, ``zoning project --zones``) are computed from the functions here.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import policy
+from .problem import ZoningProblem
+
+
+@dataclass
+class ZoneMaps:
+    """The zone maps of a proposal, per level: a list of ``(start_year, school index per unit)``.
+
+    A unit with index -1 has no school for that intake (its entrants are counted as unplaced).
+    """
+
+    maps: dict
+
+    @classmethod
+    def current(cls, problem: ZoningProblem) -> "ZoneMaps":
+        return cls({lv: [(problem.base_year + 1, problem.current[lv].copy())] for lv in policy.LEVELS})
+
+    @classmethod
+    def single(cls, problem: ZoningProblem, start_year: int, assignment: dict) -> "ZoneMaps":
+        """One new map from ``start_year``; the current zones before it."""
+        maps = {}
+        for lv in policy.LEVELS:
+            seq = []
+            if start_year > problem.base_year + 1:
+                seq.append((problem.base_year + 1, problem.current[lv].copy()))
+            seq.append((start_year, np.asarray(assignment.get(lv, problem.current[lv]), dtype=int)))
+            maps[lv] = seq
+        return cls(maps)
+
+    def for_intake(self, level: str, year: int) -> np.ndarray:
+        seq = sorted(self.maps[level], key=lambda t: t[0])
+        chosen = seq[0][1]
+        for start, arr in seq:
+            if start <= year:
+                chosen = arr
+        return chosen
+
+    def final(self, level: str) -> np.ndarray:
+        return sorted(self.maps[level], key=lambda t: t[0])[-1][1]
+
+
+def level_of_grade(grade: int) -> str:
+    return "primary" if grade <= 6 else "junior"
+
+
+def max_cohort_factor(problem: ZoningProblem, level: str) -> float:
+    """Largest survival product a new cohort of ``level`` reaches (at least 1)."""
+    grades = policy.LEVEL_GRADES[level]
+    entry = grades[0]
+    return max([1.0] + [problem.cohort_survival(entry, g) for g in grades])
+
+
+def entry_classes(n: float, limit: float, factor: float = 1.0) -> int:
+    """Classes a new cohort of ``n`` pupils needs so that none is over ``limit``."""
+    if n <= 1e-9:
+        return 0
+    return int(math.ceil(n * factor / limit - 1e-9))
+
+
+def base_cohort_share(problem: ZoningProblem, year: int):
+    """Students (S, 9) and classes (S, 9) in ``year`` of the pupils enrolled in the base year."""
+    k = year - problem.base_year
+    S = problem.n_schools
+    students = np.zeros((S, 9))
+    classes = np.zeros((S, 9))
+    for g in range(1, 10):
+        gb = g - k
+        if gb < 1 or level_of_grade(gb) != level_of_grade(g):
+            continue
+        n = problem.enrolled[:, gb - 1] * problem.cohort_survival(gb, g)
+        c = problem.classes[:, gb - 1].copy()
+        need = (c <= 0) & (n > 0)
+        c[need] = np.ceil(n[need] / problem.class_limit[need, g - 1] - 1e-9)
+        students[:, g - 1] = n
+        classes[:, g - 1] = c
+    return students, classes
+
+
+def entry_year_of(grade: int, year: int) -> int:
+    """The intake year of the cohort that is in ``grade`` in ``year``."""
+    entry = policy.ENTRY_GRADE[level_of_grade(grade)]
+    return year - (grade - entry)
+
+
+@dataclass
+class Projection:
+    """Projected students and classes: arrays (S, Y, 9) over ``years``."""
+
+    years: list
+    students: np.ndarray
+    classes: np.ndarray
+    unplaced: dict  # (level, year) -> pupils whose unit had no school for that intake
+
+    def totals(self) -> np.ndarray:
+        return self.students.sum(axis=2)
+
+
+def project(problem: ZoningProblem, zones: ZoneMaps, years: list[int]) -> Projection:
+    """Project every school's students and classes by grade for ``years``."""
+    S, Y = problem.n_schools, len(years)
+    students = np.zeros((S, Y, 9))
+    classes = np.zeros((S, Y, 9))
+    unplaced = {}
+    intake_cache = {}
+
+    def intake(level, e):
+        if (level, e) not in intake_cache:
+            zone = zones.for_intake(level, e)
+            ent = problem.entrants(level, e)
+            assigned = zone >= 0
+            n = np.bincount(zone[assigned], weights=ent[assigned], minlength=S)
+            lost = float(ent[~assigned].sum())
+            if lost > 0:
+                unplaced[(level, e)] = lost
+            factor = max_cohort_factor(problem, level)
+            entry_g = policy.ENTRY_GRADE[level]
+            c = np.array([entry_classes(n[s], problem.class_limit[s, entry_g - 1], factor) for s in range(S)])
+            intake_cache[(level, e)] = (n, c)
+        return intake_cache[(level, e)]
+
+    for yi, year in enumerate(years):
+        bs, bc = base_cohort_share(problem, year)
+        students[:, yi, :] = bs
+        classes[:, yi, :] = bc
+        for g in range(1, 10):
+            e = entry_year_of(g, year)
+            if e <= problem.base_year:
+                continue
+            level = level_of_grade(g)
+            n, c = intake(level, e)
+            entry = policy.ENTRY_GRADE[level]
+            students[:, yi, g - 1] += n * problem.cohort_survival(entry, g)
+            classes[:, yi, g - 1] += c
+    return Projection(years=list(years), students=students, classes=classes, unplaced=unplaced)
+
+
+def _class_sizes(n: float, c: int) -> tuple[int, int, int]:
+    """Largest class, classes of 56–65 and classes of 66+ when ``n`` pupils fill ``c`` classes."""
+    n = int(round(n))
+    c = int(c)
+    if c <= 0 or n <= 0:
+        return 0, 0, 0
+    q, r = divmod(n, c)
+    sizes = [(q + 1, r), (q, c - r)]
+    largest = q + 1 if r else q
+    large = sum(cnt for size, cnt in sizes if policy.LARGE_CLASS_MIN <= size < policy.HUGE_CLASS_MIN)
+    huge = sum(cnt for size, cnt in sizes if size >= policy.HUGE_CLASS_MIN)
+    return largest, large, huge
+
+
+def ledger(problem: ZoningProblem, proj: Projection, target_year: int | None = None,
+           include_base: bool = True) -> pd.DataFrame:
+    """The ledger: one row per school and year (SPEC §3), with the limits checked.
+
+    ``over_size_limit`` compares with the school's size limit (and seat capacity), ``over_class_limit``
+    is true when any class is over its grade's class limit, ``over_classrooms`` when classes exceed
+    classrooms. ``closed_to_transfers`` marks a school over any limit that year. ``intake_seats`` and
+    ``intake_classes`` are what the school can offer the entering grade(s) that year: the classrooms
+    not taken by the grades that stay, times the class limit, bounded by the size limit.
+    """
+    rows = []
+    teaches = problem.teaches()
+    years = list(proj.years)
+    all_students = proj.students
+    all_classes = proj.classes
+    if include_base:
+        bs = problem.enrolled.copy()
+        bc = problem.classes.copy()
+        need = (bc <= 0) & (bs > 0)
+        bc[need] = np.ceil(bs[need] / problem.class_limit[need] - 1e-9)
+        years = [problem.base_year] + years
+        all_students = np.concatenate([bs[:, None, :], proj.students], axis=1)
+        all_classes = np.concatenate([bc[:, None, :], proj.classes], axis=1)
+    for s in range(problem.n_schools):
+        for yi, year in enumerate(years):
+            st = all_students[s, yi]
+            cl = all_classes[s, yi]
+            total = float(st.sum())
+            n_classes = int(cl.sum())
+            largest = large = huge = 0
+            over_class = False
+            for g in range(9):
+                lg, la, hu = _class_sizes(st[g], cl[g])
+                largest = max(largest, lg)
+                large += la
+                huge += hu
+                if lg > problem.class_limit[s, g]:
+                    over_class = True
+            limit = min(problem.size_limit[s], problem.capacity[s])
+            over_size = total > limit + 1e-6
+            over_rooms = n_classes > problem.classrooms[s] + 1e-9
+            is_open = problem.open_year[s] <= year < problem.close_year[s] or total > 0
+            seats, icls = intake_offer(problem, s, year, st, cl)
+            row = {
+                "school_id": problem.school_ids[s],
+                "name": problem.school_names[s],
+                "level": problem.school_kind[s],
+                "year": year,
+                "students": int(round(total)),
+                "classes": n_classes,
+                "largest_class": largest,
+                "large_classes": large,
+                "huge_classes": huge,
+                "over_size_limit": bool(over_size),
+                "over_class_limit": bool(over_class),
+                "over_classrooms": bool(over_rooms),
+                "closed_to_transfers": bool(over_size or over_class or over_rooms),
+                "intake_seats": seats if is_open else 0,
+                "intake_classes": icls if is_open else 0,
+                "utilisation": round(total / limit, 3) if np.isfinite(limit) and limit > 0 else None,
+            }
+            for g in range(1, 10):
+                row[f"students_g{g}"] = int(round(st[g - 1])) if teaches[s, g - 1] else 0
+            for g in range(1, 10):
+                row[f"classes_g{g}"] = int(cl[g - 1]) if teaches[s, g - 1] else 0
+            rows.append(row)
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    within = ~(df["over_size_limit"] | df["over_class_limit"] | df["over_classrooms"])
+    first = {}
+    for sid, grp in df.assign(within=within).groupby("school_id", sort=False):
+        grp = grp.sort_values("year")
+        ok = grp["within"].to_numpy()
+        yrs = grp["year"].to_numpy()
+        first_year = None
+        for i in range(len(yrs)):
+            if ok[i:].all():
+                first_year = int(yrs[i])
+                break
+        first[sid] = first_year
+    df["first_year_within_limits"] = df["school_id"].map(first).astype("Int64")
+    return df
+
+
+def intake_offer(problem: ZoningProblem, s: int, year: int, students: np.ndarray, classes: np.ndarray):
+    """Seats and classes a school can offer its entering grade(s) in ``year`` (the intake cap)."""
+    entry_grades = [policy.ENTRY_GRADE[lv] for lv in policy.SERVES[problem.school_kind[s]]]
+    staying = [g for g in range(1, 10) if g not in entry_grades]
+    rooms_free = problem.classrooms[s] - sum(classes[g - 1] for g in staying)
+    size_free = min(problem.size_limit[s], problem.capacity[s]) - sum(students[g - 1] for g in staying)
+    if not np.isfinite(rooms_free):
+        rooms_free = 10 ** 6
+    rooms_free = max(int(rooms_free), 0)
+    limit = max(problem.class_limit[s, g - 1] for g in entry_grades)
+    seats = rooms_free * limit
+    if np.isfinite(size_free):
+        seats = min(seats, max(size_free, 0))
+    seats = int(seats)
+    return seats, min(rooms_free, int(math.ceil(seats / limit)) if seats > 0 else 0)
