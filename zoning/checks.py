@@ -251,7 +251,7 @@ def check_limits(problem: ZoningProblem, ledger: pd.DataFrame, scenario: Scenari
                 cls.failures.append({"school_id": row.school_id, "year": row.year, "grade": g,
                                      "short_by": int(n - c * problem.class_limit[s, g - 1]),
                                      "detail": f"{row.name} {row.year} 年 {g} 年级 {n} 人分 {c} 个班，超过班额 {problem.class_limit[s, g - 1]:.0f}"})
-        limit = min(problem.size_limit[s], problem.capacity[s])
+        limit = problem.size_cap()[s]
         base_students = base.loc[row.school_id, "students"] if row.school_id in base.index else 0
         allowed = limit if row.year >= scenario.target_year else max(limit, base_students)
         if np.isfinite(allowed) and row.students > allowed + 0.5:

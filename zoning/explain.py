@@ -29,7 +29,7 @@ def presolve(problem: ZoningProblem, scenario: Scenario) -> list[dict]:
     """Obvious shortfalls, found without a solver. Each finding is a dict with a Chinese detail/fix."""
     findings = []
     fixed = _fixed_projection(problem, scenario)
-    limit = np.minimum(problem.size_limit, problem.capacity)
+    limit = problem.size_cap()
     for yi, y in enumerate(scenario.years):
         if y < scenario.target_year:
             continue
@@ -76,7 +76,7 @@ def _reach_shortfalls(problem: ZoningProblem, scenario: Scenario, fixed) -> list
                 for s in schools:
                     rooms_free = problem.classrooms[s] - fixed.classes[s, yi, :].sum()
                     seat_rooms = max(rooms_free, 0) * problem.class_limit[s, entry - 1] if np.isfinite(rooms_free) else np.inf
-                    lim = min(problem.size_limit[s], problem.capacity[s])
+                    lim = problem.size_cap()[s]
                     if y < scenario.target_year:
                         lim = max(lim, problem.enrolled[s].sum())
                     seat_size = max(lim - fixed.students[s, yi, :].sum(), 0)

@@ -341,7 +341,7 @@ def _capacity_constraints(prob, problem: ZoningProblem, scenario: Scenario, maps
                 free = max(problem.classrooms[s] - fixed_classes[s], 0.0)
                 slacks.append(_soft_le(prob, cls_expr, free, "rooms", s, y, PENALTY_PER_CLASS,
                                        big_m=sum(1 for _ in cls_expr) * 100, limit=problem.classrooms[s]))
-            limit = min(problem.size_limit[s], problem.capacity[s])
+            limit = problem.size_cap()[s]
             if np.isfinite(limit):
                 allowed = limit if y >= scenario.target_year else max(limit, base_total[s])
                 rhs = allowed - fixed_students[s]

@@ -78,6 +78,16 @@ class ZoningProblem:
     school_xy: np.ndarray | None = None
     survival: np.ndarray = field(default_factory=lambda: np.ones(9))
     notes: list = field(default_factory=list)
+    #: Optional extra enrollment ceiling per school (e.g. to keep per-student area indicators);
+    #: ``inf`` where none. Applied like the size limit from the first intake on.
+    ceiling: np.ndarray | None = None
+
+    def size_cap(self) -> np.ndarray:
+        """The enrollment a school may reach: size limit, seat capacity and any extra ceiling."""
+        cap = np.minimum(self.size_limit, self.capacity)
+        if self.ceiling is not None:
+            cap = np.minimum(cap, self.ceiling)
+        return cap
 
     # ------------------------------------------------------------------ sizes and lookups
     @property

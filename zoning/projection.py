@@ -264,7 +264,7 @@ def intake_offer(problem: ZoningProblem, s: int, year: int, students: np.ndarray
     entry_grades = [policy.ENTRY_GRADE[lv] for lv in policy.SERVES[problem.school_kind[s]]]
     staying = [g for g in range(1, 10) if g not in entry_grades]
     rooms_free = problem.classrooms[s] - sum(classes[g - 1] for g in staying)
-    size_free = min(problem.size_limit[s], problem.capacity[s]) - sum(students[g - 1] for g in staying)
+    size_free = problem.size_cap()[s] - sum(students[g - 1] for g in staying)
     if not np.isfinite(rooms_free):
         rooms_free = 10 ** 6
     rooms_free = max(int(rooms_free), 0)
