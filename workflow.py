@@ -137,7 +137,7 @@ def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mappi
 
     _say(progress, f"建立模型（{problem.n_units} 个单元、{problem.n_schools} 所学校）……")
     model = build_model(problem, scenario, progress=lambda t: _say(progress, t))
-    _say(progress, f"模型：{len(model.prob.variables())} 个变量、{len(model.prob.constraints)} 个约束；求解中"
+    _say(progress, f"模型：{model.prob.numVariables()} 个变量、{model.prob.numConstraints()} 个约束；求解中"
                    f"（时限 {scenario.solver.time_limit:.0f} 秒，间隙 {scenario.solver.gap:.2%}）……")
 
     from geodata.outputs import proposal_folder
@@ -229,7 +229,7 @@ def _write_run(folder: Path, loaded: Loaded, scenario: Scenario) -> None:
     run = {
         "tool_version": _version(),
         "created": _dt.date.today().isoformat(),
-        "source": "sample" if ds.is_sample else str(ds.source),
+        "source": "sample" if ds.is_sample else str(Path(ds.source).resolve()),
         "inputs": file_hashes(ds),
         "scenario": scenario.to_dict(),
         "solver": {"name": scenario.solver.name, "time_limit": scenario.solver.time_limit,

@@ -1,0 +1,93 @@
+"""`zoning plan`, `check-plan` and `project` end to end, through the real CLI, on real files."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+TINY = Path(__file__).parent / "data" / "plan_tiny"
+
+
+@pytest.fixture(scope="module")
+def tiny_plan(tmp_path_factory):
+    out = tmp_path_factory.mktemp("plans") / "tiny"
+    res = CliRunner().invoke(main, ["plan", str(TINY), "--out", str(out), "--no-map"])
+    assert res.exit_code == 0, res.output + str(res.exception)
+    return out, res.output
+
+
+def test_plan_writes_a_complete_proposal(tiny_plan):
+    out, output = tiny_plan
+    for name in ["assignments.csv", "zones.geojson", "units.geojson", "zone_table.csv", "zone_table.xlsx",
+                 "ledger.csv", "metrics.json", "run.json", "solver.log", "model.lp", "checks.txt"]:
+        assert (out / name).exists(), name
+    m = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert m["status"] == "optimal" and m["violations"] == []
+    a = pd.read_csv(out / "assignments.csv", dtype=str)
+    assert len(a) == 16 * 2  # every unit once per level
+    assert "独立检查：全部结构检查通过" in output
+    # the new school 测试二小 takes the south-east units
+    b = a[(a["level"] == "primary") & (a["school_id"] == "B")]["unit_id"]
+    assert "T33" in set(b) and "T00" not in set(b)
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert set(run["inputs"]) >= {"schools", "units", "scenario"}
+
+
+def test_plan_is_deterministic(tiny_plan, tmp_path):
+    out, _ = tiny_plan
+    res = CliRunner().invoke(main, ["plan", str(TINY), "--out", str(tmp_path / "again"), "--no-map"])
+    assert res.exit_code == 0
+    for name in ["assignments.csv", "ledger.csv", "zone_table.csv", "zones.geojson"]:
+        assert (out / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
+
+
+def test_check_plan_passes_then_catches_hand_edits(tiny_plan, tmp_path):
+    out, _ = tiny_plan
+    ok = CliRunner().invoke(main, ["check-plan", str(out)])
+    assert ok.exit_code == 0, ok.output
+    edited = tmp_path / "edited"
+    shutil.copytree(out, edited)
+    a = pd.read_csv(edited / "assignments.csv", dtype=str, keep_default_na=False)
+    prim = a["level"] == "primary"
+    school = dict(zip(a.loc[prim, "unit_id"], a.loc[prim, "school_id"]))
+    # a split zone: give A a unit of B's none of whose (rook) neighbours is A's
+    def neighbours(u):
+        r, c = int(u[1]), int(u[2])
+        return [f"T{r + dr}{c + dc}" for dr, dc in ((0, 1), (1, 0), (0, -1), (-1, 0)) if f"T{r + dr}{c + dc}" in school]
+    far = sorted(u for u, s in school.items() if s == "B" and all(school[v] == "B" for v in neighbours(u)))[-1]
+    a.loc[prim & (a["unit_id"] == far), "school_id"] = "A"
+    a.loc[prim & (a["unit_id"] == "T01"), "students"] = "1"  # a lost student
+    a = pd.concat([a, a[prim & (a["unit_id"] == "T11")].assign(school_id="B")])  # a double assignment
+    a.to_csv(edited / "assignments.csv", index=False)
+    res = subprocess.run([sys.executable, "cli.py", "check-plan", str(edited)], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert res.returncode == 1
+    assert "测试一小" in res.stdout and "分成 2 块" in res.stdout  # split zone named
+    assert "T11 在小学被划入 2 所学校" in res.stdout
+    assert "T01" in res.stdout and "学生应为" in res.stdout
+    assert "Traceback" not in res.stderr
+
+
+def test_project_with_zones_matches_the_plan_ledger(tiny_plan, tmp_path):
+    out, _ = tiny_plan
+    res = CliRunner().invoke(main, ["project", "--zones", str(out), "--out", str(tmp_path / "l.csv")])
+    assert res.exit_code == 0, res.output
+    a = pd.read_csv(out / "ledger.csv")
+    b = pd.read_csv(tmp_path / "l.csv")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_plan_reports_bad_scenario_without_traceback(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(TINY, data)
+    (data / "scenario.toml").write_text("base_year = 2022\nhorizn = 2027\n[solver]\nname = 'gurobi'\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["plan", str(data), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "horizn" in res.output and "gurobi" in res.output
+    assert not (tmp_path / "o").exists()
