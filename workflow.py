@@ -6,10 +6,13 @@ proposal folder atomically, draw the planner map. ``cli.py`` only parses options
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import logging
 import platform
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +72,28 @@ def load(data_dir=None, scenario_path=None, coords=None, mapping=None, overrides
     tables = to_tables(dataset, scenario)
     problem = ZoningProblem.from_tables(tables, scenario)
     return Loaded(dataset, scenario, tables, problem)
+
+
+@contextlib.contextmanager
+def _ticker(progress, label: str, every: float = 5.0):
+    """Report elapsed time every few seconds while a blocking step (the solver) runs."""
+    if progress is None:
+        yield
+        return
+    stop = threading.Event()
+    t0 = time.perf_counter()
+
+    def tick():
+        while not stop.wait(every):
+            progress(f"{label}：已用 {time.perf_counter() - t0:.0f} 秒")
+
+    th = threading.Thread(target=tick, daemon=True)
+    th.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        th.join()
 
 
 def _say(progress, text):
@@ -144,7 +169,8 @@ def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mappi
 
     with proposal_folder(out_dir) as tmp:
         tmp = Path(tmp)
-        solution = solve_model(model, log_path=tmp / "solver.log", lp_path=tmp / "model.lp")
+        with _ticker(progress, "求解中"):
+            solution = solve_model(model, log_path=tmp / "solver.log", lp_path=tmp / "model.lp")
         res = solution.result
         if res.status not in ("optimal", "feasible"):
             why = "；".join(f["detail"] + "，" + f["fix"] for f in findings) or "求解器未找到可行方案"

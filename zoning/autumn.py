@@ -96,7 +96,8 @@ class AutumnResult:
         over_students, violation``.
     class_size : DataFrame
         Classes over the limit or in a large category: ``school_id, name, grade, class_id,
-        students, limit, over_by, category, violation``.
+        students, new_class`` (the class has new entrants), ``limit, over_by, category,
+        violation``.
     class_summary : DataFrame
         Per school and grade: ``school_id, name, grade, classes, largest_class, over_limit,
         large_classes, huge_classes``.
@@ -293,7 +294,10 @@ def zones_from_units(units: pd.DataFrame) -> pd.DataFrame:
 
 def zones_from_assignments(assignments: pd.DataFrame, units: pd.DataFrame | None = None
                            ) -> pd.DataFrame:
-    """The zones of a proposal (its ``assignments.csv``), with townships taken from ``units``."""
+    """The zones of a proposal (its ``assignments.csv``), with townships taken from ``units``.
+
+    Units the proposal does not list are kept as known units with no zone (school_id None).
+    """
     z = pd.DataFrame({
         "unit_id": _id_strings(assignments["unit_id"]),
         "level": assignments["level"].astype(object),
@@ -304,11 +308,23 @@ def zones_from_assignments(assignments: pd.DataFrame, units: pd.DataFrame | None
         z["township"] = z["unit_id"].map(towns).astype(object)
     else:
         z["township"] = None
+    if units is not None:  # units the proposal does not list are known, with no zone
+        unit_ids = _id_strings(units["unit_id"])
+        absent = unit_ids[~unit_ids.isin(set(z["unit_id"]))]
+        if len(absent):
+            extra = zones_from_units(units[~unit_ids.isin(set(z["unit_id"])).to_numpy()])
+            extra["school_id"] = None
+            z = pd.concat([z, extra], ignore_index=True)
     return z
 
 
 def _plan_table(plan: pd.DataFrame, year: int, schools: pd.DataFrame, file: str) -> pd.DataFrame:
-    missing = [c for c in PLAN_COLUMNS if c not in plan.columns]
+    """The plan rows of ``year``; a blank (or absent) planned_classes / planned_students is not
+    compared. Unusable values raise :class:`DataError` with every problem."""
+    plan = plan.reset_index(drop=True)
+    missing = [c for c in ("school_id", "year", "grade") if c not in plan.columns]
+    if not {"planned_classes", "planned_students"} & set(plan.columns):
+        missing += ["planned_classes", "planned_students"]
     if missing:
         raise DataError([Problem(file, None, None, c, f"招生计划缺少列“{c}”",
                                  "招生计划应有 school_id, year, grade, planned_classes, planned_students")
@@ -317,11 +333,14 @@ def _plan_table(plan: pd.DataFrame, year: int, schools: pd.DataFrame, file: str)
                       "row": np.arange(1, len(plan) + 1)})
     problems = []
     for col in ("year", "planned_classes", "planned_students"):
-        vals = pd.to_numeric(plan[col], errors="coerce")
-        for i in np.flatnonzero((vals.isna() | (vals < 0)).to_numpy()):
+        raw = plan[col] if col in plan.columns else pd.Series([None] * len(plan), dtype=object)
+        blank = raw.map(_is_blank).to_numpy()
+        vals = pd.to_numeric(raw.where(~blank), errors="coerce")
+        bad = (vals.isna() & ~blank) | (vals < 0) | (blank if col == "year" else False)
+        for i in np.flatnonzero(np.asarray(bad, dtype=bool)):
             problems.append(Problem(file, int(i) + 1, p["school_id"].iat[i], col,
-                                    f"不是有效的非负数：{plan[col].iat[i]!r}", "请填写整数"))
-        p[col] = vals
+                                    f"不是有效的非负数：{raw.iat[i]!r}", "请填写整数"))
+        p[col] = vals.to_numpy(dtype=float)
     p["grade"] = [parse_grade(v) for v in plan["grade"]]
     for i in np.flatnonzero(p["grade"].isna().to_numpy()):
         problems.append(Problem(file, int(i) + 1, p["school_id"].iat[i], "grade",
@@ -428,7 +447,7 @@ def normalise_roster(roster: pd.DataFrame, schools: pd.DataFrame, zones: pd.Data
     unknown_school = school.notna() & ~school.isin(schools.index)
     add(unknown_school, "school_id", lambda i: f"学校代码“{school.iat[i]}”不在学校表中",
         "请核对学校代码，或在学校表中补上该校")
-    grade_missing = grade_raw.map(_is_nan).to_numpy()
+    grade_missing = grade_raw.map(_is_blank).to_numpy()
     add(grade_missing, "grade", "缺少年级", "请填写年级（1–9）")
     add(~grade_missing & r["grade"].isna().to_numpy(), "grade",
         lambda i: f"年级无法识别：{grade_raw.iat[i]!r}", "年级应为 1–9 的整数（或“三年级”“初一”）")
@@ -443,7 +462,7 @@ def normalise_roster(roster: pd.DataFrame, schools: pd.DataFrame, zones: pd.Data
                        f"不开设 {r['grade'].iat[i]} 年级"),
             "请核对年级或学校代码")
     add(r["class_id"].isna(), "class_id", "缺少班级", "请填写班级编号（如 1班）")
-    entry_missing = entry_raw.map(_is_nan).to_numpy()
+    entry_missing = entry_raw.map(_is_blank).to_numpy()
     add(entry_missing, "entry", "缺少入学方式", "入学方式应为 new、transfer_in 或 continuing（新生/转入/在读）")
     add(~entry_missing & r["entry"].isna().to_numpy(), "entry",
         lambda i: f"入学方式无法识别：{entry_raw.iat[i]!r}",
@@ -471,7 +490,7 @@ def normalise_roster(roster: pd.DataFrame, schools: pd.DataFrame, zones: pd.Data
 def _merge_problems(own: list[Problem], extra: list[Problem], r: pd.DataFrame) -> list[Problem]:
     """Own problems plus the reader's row errors (the reader's message wins per row and column)."""
     n = len(r)
-    extra = [p for p in extra if p.severity == "error" and p.row is not None and 1 <= p.row <= n]
+    extra = [p for p in extra if p.row is not None and 1 <= p.row <= n]
     keys = {(p.row, p.column) for p in extra}
     merged = [p for p in own if (p.row, p.column) not in keys] + extra
     merged.sort(key=lambda p: p.row)
@@ -510,10 +529,11 @@ def _check_plan(ok: pd.DataFrame, plan: pd.DataFrame | None, schools: pd.DataFra
     out = p.join(classes, how="left").join(new, how="left").reset_index()
     out["actual_classes"] = out["actual_classes"].fillna(0).astype(int)
     out["actual_students"] = out["actual_students"].fillna(0).astype(int)
-    out["planned_classes"] = out["planned_classes"].astype(int)
-    out["planned_students"] = out["planned_students"].astype(int)
-    out["over_classes"] = (out["actual_classes"] - out["planned_classes"]).clip(lower=0)
-    out["over_students"] = (out["actual_students"] - out["planned_students"]).clip(lower=0)
+    for what in ("classes", "students"):
+        planned = out[f"planned_{what}"].astype(float)
+        over = (out[f"actual_{what}"] - planned).clip(lower=0).fillna(0)  # blank plan: no limit
+        out[f"over_{what}"] = over.astype(int)
+        out[f"planned_{what}"] = planned.round().astype("Int64")
     out["violation"] = (out["over_classes"] > 0) | (out["over_students"] > 0)
     out["name"] = out["school_id"].map(schools["name"])
     out["grade"] = out["grade"].astype(int)
@@ -522,8 +542,12 @@ def _check_plan(ok: pd.DataFrame, plan: pd.DataFrame | None, schools: pd.DataFra
 
 def _check_classes(ok: pd.DataFrame, schools: pd.DataFrame
                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    g = ok.groupby(["school_id", "grade", "class_id"], sort=True).size().rename("students")
-    c = g.reset_index()
+    keys = ["school_id", "grade", "class_id"]
+    g = ok.groupby(keys, sort=True).size().rename("students")
+    new = ok[ok["entry"] == "new"].groupby(keys).size().rename("new_students")
+    c = g.to_frame().join(new, how="left").reset_index()
+    c["new_students"] = c["new_students"].fillna(0).astype(int)
+    c["new_class"] = c["new_students"] > 0
     c["grade"] = c["grade"].astype(int)
     c["limit"] = _class_limits(c, schools)
     c["over_by"] = (c["students"] - c["limit"]).clip(lower=0)
@@ -544,8 +568,8 @@ def _check_classes(ok: pd.DataFrame, schools: pd.DataFrame
     for col in ("classes", "largest_class", "over_limit", "large_classes", "huge_classes"):
         summary[col] = summary[col].astype(int)
     flagged = c[c["violation"] | (c["category"] != "normal")]
-    flagged = flagged[["school_id", "name", "grade", "class_id", "students", "limit", "over_by",
-                       "category", "violation"]].reset_index(drop=True)
+    flagged = flagged[["school_id", "name", "grade", "class_id", "students", "new_class", "limit",
+                       "over_by", "category", "violation"]].reset_index(drop=True)
     return c, flagged, summary
 
 
@@ -614,7 +638,7 @@ def _check_zones(ok: pd.DataFrame, schools: pd.DataFrame, zones: pd.DataFrame,
     return ooz.reset_index(drop=True), rate[rate_cols].reset_index(drop=True), notes
 
 
-def _check_transfers(ok: pd.DataFrame, schools: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
+def _check_transfers(ok: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
     cols = ["student_id", "row", "school_id", "name", "grade", "class_id", "entry_date",
             "school_students", "size_limit", "class_students", "class_limit", "reason"]
     tr_mask = (ok["entry"] == "transfer_in").to_numpy()
@@ -688,8 +712,9 @@ def check_enrollment(roster: pd.DataFrame, schools: pd.DataFrame, zones: pd.Data
         File names used in the data problems.
     extra_problems : list of Problem, optional
         Row problems the reader already found in the roster (:mod:`geodata.validate`); their
-        rows count as rows with a data problem, and their messages replace this check's own for
-        the same row and column. Whole-file problems and warnings are ignored here.
+        rows count as rows with a data problem (whatever their severity: the reader reports roster
+        rows as warnings and leaves them to this check), and their messages replace this check's
+        own for the same row and column. Whole-file problems are ignored here.
 
     Returns
     -------
@@ -709,7 +734,7 @@ def check_enrollment(roster: pd.DataFrame, schools: pd.DataFrame, zones: pd.Data
     all_classes, class_t, class_sum = _check_classes(ok, sch)
     size_t = _check_school_size(ok, sch)
     ooz_t, rate_t, notes = _check_zones(ok, sch, z, town_townships)
-    transfer_t = _check_transfers(ok, sch, all_classes)
+    transfer_t = _check_transfers(ok, sch)
     problems_t = pd.DataFrame([q.as_dict() for q in problems],
                               columns=["file", "row", "id", "column", "problem", "fix", "severity"])
     problems_t = problems_t.drop(columns="severity")

@@ -45,7 +45,10 @@ from .autumn import (CATEGORY_NAMES_ZH, DEFAULT_TOWN_TOWNSHIPS, AutumnResult, ch
 log = logging.getLogger(__name__)
 
 SAMPLE_LABEL = "示例数据"
-SAMPLE_NOTE = "示例数据：平罗县内置示例为虚构数据，仅供演示，不代表真实学校与学生。"
+try:  # the wording every output of the sample shares
+    from geodata.sample import SAMPLE_NOTICE as SAMPLE_NOTE
+except ImportError:  # pragma: no cover - a source tree without the sample package
+    SAMPLE_NOTE = "示例数据：本数据为按平罗县概况虚构的示意数据，不是官方数据。"
 
 #: Finding name -> (title, file stem, sheet name).
 FINDINGS = {
@@ -66,7 +69,7 @@ COLUMNS_ZH = {
              "actual_classes": "实际班数", "actual_students": "实际新生人数",
              "over_classes": "超计划班数", "over_students": "超计划人数", "violation": "是否违规"},
     "class_size": {"school_id": "学校代码", "name": "学校名称", "grade": "年级", "class_id": "班级",
-                   "students": "人数", "limit": "班额上限", "over_by": "超出人数",
+                   "students": "人数", "new_class": "是否新生班", "limit": "班额上限", "over_by": "超出人数",
                    "category": "班额类别", "violation": "是否超班额"},
     "class_summary": {"school_id": "学校代码", "name": "学校名称", "grade": "年级",
                       "classes": "班数", "largest_class": "最大班额", "over_limit": "超班额班数",
@@ -93,7 +96,8 @@ _PERCENT = {"rate", "required"}
 
 def _cell(col: str, value):
     """A value as people read it (Chinese yes/no, level names, percentages, dates)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    if value is None or value is pd.NA or value is pd.NaT or (
+            isinstance(value, (float, np.floating)) and math.isnan(value)):
         return ""
     if isinstance(value, (bool, np.bool_)):
         return "是" if value else "否"
@@ -121,9 +125,15 @@ def display_table(result: AutumnResult, name: str, is_sample: bool = False) -> p
     return out
 
 
-def summary_rows(result: AutumnResult, is_sample: bool = False, source: str = "") -> list[tuple[str, str]]:
-    """The summary as (item, value) pairs, in report order."""
+def summary_rows(result: AutumnResult, is_sample: bool | None = None, source: str | None = None
+                 ) -> list[tuple[str, str]]:
+    """The summary as (item, value) pairs, in report order.
+
+    ``is_sample`` and ``source`` default to the summary's own (set by :func:`run_check`).
+    """
     s = result.summary
+    is_sample = bool(s.get("is_sample", False)) if is_sample is None else is_sample
+    source = s.get("source", "") if source is None else source
     rows = []
     if is_sample:
         rows.append(("数据说明", SAMPLE_NOTE))
@@ -363,9 +373,10 @@ def load_inputs(data_dir=None, zones_dir=None, plan_file=None, roster_file=None,
                 mapping=None) -> CheckInputs:
     """Load the tables of a check from a data folder (None = the bundled sample) and overrides.
 
-    The folder is read and checked by :func:`geodata.validate.check_folder`. Problems of any other
-    file stop the check (:class:`DataError`, exit code 2); the roster's row problems do not: they
-    are handed to :func:`check_enrollment`, which lists them in the report.
+    The folder is read and checked by :func:`geodata.validate.check_folder`. Errors in the schools,
+    units and plan stop the check (:class:`DataError`, exit code 2); problems of inputs the check
+    does not read (households, barriers, crossings, roads, scenario) are logged and ignored; the
+    roster's row problems are handed to :func:`check_enrollment`, which lists them per pupil.
     """
     from geodata import validate  # imported here: it pulls in geopandas
     from geodata.sample import sample_dir
@@ -379,8 +390,14 @@ def load_inputs(data_dir=None, zones_dir=None, plan_file=None, roster_file=None,
     def belongs(p: Problem, name: str) -> bool:
         return name in names and p.file == names[name]
 
-    folder_problems = [p for p in checked.problems
-                       if not belongs(p, "roster") and not (plan_file and belongs(p, "plan"))]
+    # problems of inputs this check does not read do not stop it (``zoning validate`` lists them)
+    unused = [p for p in checked.problems
+              if any(belongs(p, n) for n in ("households", "barriers", "crossings", "roads"))
+              or (checked.scenario_path is not None and p.file == Path(checked.scenario_path).name)]
+    if unused:
+        log.warning("与秋季核查无关的输入有 %d 处问题，已忽略（可用 zoning validate 查看）", len(unused))
+    folder_problems = [p for p in checked.problems if p not in unused
+                       and not belongs(p, "roster") and not (plan_file and belongs(p, "plan"))]
     roster_problems = ([p for p in checked.problems if belongs(p, "roster")]
                        if roster_file is None else [])
     folder_problems += [p for p in roster_problems if p.row is None]
@@ -426,5 +443,6 @@ def run_check(data_dir=None, year: int = 2023, zones_dir=None, plan_file=None, r
                               plan_file=inputs.plan_file, extra_problems=inputs.roster_problems)
     out = Path(out_dir) if out_dir is not None else Path(f"autumn_check_{year}")
     source = "内置示例" if inputs.is_sample else inputs.source
+    result.summary.update(is_sample=inputs.is_sample, source=source)
     write_report(result, out, is_sample=inputs.is_sample, source=source)
     return result, out

@@ -107,10 +107,8 @@ def _read_json(p: Path, d: Path, problems: list[Problem]) -> dict:
 def proposal_names(dirs) -> list[str]:
     """Column names for proposal folders: the folder name, made unique with its parent."""
     dirs = [Path(d) for d in dirs]
-    names = [d.name or str(d) for d in dirs]
-    for i, n in enumerate(names):
-        if names.count(n) > 1:
-            names[i] = f"{dirs[i].parent.name}/{n}"
+    base = [d.name or str(d) for d in dirs]
+    names = [f"{d.parent.name}/{n}" if base.count(n) > 1 else n for d, n in zip(dirs, base)]
     seen: dict[str, int] = {}
     for i, n in enumerate(names):
         if n in seen:
@@ -181,6 +179,10 @@ def compare_proposals(dirs) -> pd.DataFrame:
     add("求解", "求解状态", None, "text",
         [STATUS_ZH.get(str(p["metrics"].get("status")), p["metrics"].get("status") or DASH) for p in props])
     years = sorted(set().union(*[set(p["ledger"]["year"]) for p in props]))
+    base_years = {_base_year(p) for p in props}
+    if len(base_years) == 1 and None not in base_years:
+        # the base year is the same for every proposal: nothing to compare there
+        years = [y for y in years if y > next(iter(base_years))] or years
     g = "校额与班额"
     for y in years:
         for col, label in (("over_size_limit", "超出校额的学校数"), ("over_class_limit", "有超班额班级的学校数"),
@@ -223,7 +225,7 @@ def compare_proposals(dirs) -> pd.DataFrame:
                 [_metric(c.get(k)) if isinstance(c, dict) else DASH for c in comp])
     else:
         add(g, "片区紧凑度", "higher", "cv", [_metric(c) for c in comp])
-    _indicator_rows(props, add)
+    _indicator_rows(props, add, set(years))
     index = [r[1] for r in rows]
     df = pd.DataFrame([r[4] for r in rows], index=pd.Index(index, name="项目"), columns=names, dtype=object)
     df.attrs["better"] = {r[1]: r[2] for r in rows}
@@ -231,6 +233,15 @@ def compare_proposals(dirs) -> pd.DataFrame:
     df.attrs["group"] = {r[1]: r[0] for r in rows}
     df.attrs["dirs"] = [str(d) for d in dirs]
     return df
+
+
+def _base_year(p: dict):
+    for v in (p["metrics"].get("base_year"), (p["run"].get("scenario") or {}).get("base_year")):
+        try:
+            return int(v)
+        except (TypeError, ValueError):
+            continue
+    return None
 
 
 def _metric(v):
@@ -243,20 +254,20 @@ def _metric(v):
     return DASH if np.isnan(x) else x
 
 
-def _indicator_rows(props, add) -> None:
+def _indicator_rows(props, add, keep_years: set) -> None:
     g = "优质均衡指标"
     if any("indicators" in p for p in props):
         years = sorted(set().union(*[set(p["indicators"]["year"]) for p in props
-                                     if "indicators" in p and "year" in p["indicators"].columns]))
+                                     if "indicators" in p and "year" in p["indicators"].columns]) & keep_years)
         for y in years:
             fails, below, rooms, names = [], [], [], []
             for p in props:
                 ind = p.get("indicators")
-                if ind is None or "year" not in ind.columns:
+                sub = ind[ind["year"] == y] if ind is not None and "year" in ind.columns else None
+                if sub is None or sub.empty:
                     for lst in (fails, below, rooms, names):
                         lst.append(DASH)
                     continue
-                sub = ind[ind["year"] == y]
                 fails.append(int((~_flag(sub, "passes")).sum()))
                 rooms.append(int((~_flag(sub, "rooms_ok")).sum()))
                 texts, n_below = [], 0
@@ -277,7 +288,8 @@ def _indicator_rows(props, add) -> None:
             add(g, f"低于标准的学校与项目（{y} 年）", None, "text", names)
     if any("coefficients" in p for p in props):
         co = [p.get("coefficients") for p in props]
-        years = sorted(set().union(*[set(c["year"]) for c in co if c is not None and "year" in c.columns])) or [None]
+        with_year = [c for c in co if c is not None and "year" in c.columns]
+        years = sorted(set().union(*[set(c["year"]) for c in with_year]) & keep_years) if with_year else [None]
         for y in years:
             n_bad = []
             per_level = {lv: [] for lv in policy.LEVELS}
@@ -288,6 +300,11 @@ def _indicator_rows(props, add) -> None:
                         per_level[lv].append(DASH)
                     continue
                 sub = c if y is None or "year" not in c.columns else c[c["year"] == y]
+                if sub.empty:
+                    n_bad.append(DASH)
+                    for lv in policy.LEVELS:
+                        per_level[lv].append(DASH)
+                    continue
                 ok = sub["ok"].astype(str).str.lower()
                 n_bad.append(int((ok == "false").sum()))
                 for lv in policy.LEVELS:

@@ -557,7 +557,10 @@ def plan_items(schools: pd.DataFrame, indicators_df: pd.DataFrame) -> pd.DataFra
     """
     rows = []
     ind = indicators_df
-    years = sorted(ind["year"].unique()) if "year" in ind.columns and len(ind) else [None]
+    if ind.empty:
+        years = []
+    else:
+        years = sorted(ind["year"].unique()) if "year" in ind.columns else [None]
     for y in years:
         g = ind if y is None else ind[ind["year"] == y]
         small = g[g["students"] < SMALL_SCHOOL_FUNDED_AS]
@@ -585,7 +588,7 @@ def plan_items(schools: pd.DataFrame, indicators_df: pd.DataFrame) -> pd.DataFra
             note = "" if ok else f"培训经费还差 {math.ceil(TRAINING_SHARE_MIN * budget - train):,} 元"
             rows.append({
                 "item": "教师培训经费占公用经费比例", "scope": s.get("name", s["school_id"]), "year": None,
-                "value": round(share, 4), "standard": f"≥ {TRAINING_SHARE_MIN:.0%}", "ok": ok, "note": note,
+                "value": share, "standard": f"≥ {TRAINING_SHARE_MIN:.0%}", "ok": ok, "note": note,
             })
     rot = ("rotation_eligible_teachers", "rotated_teachers", "rotated_backbone_teachers")
     if set(rot) <= set(sch.columns):
@@ -597,7 +600,7 @@ def plan_items(schools: pd.DataFrame, indicators_df: pd.DataFrame) -> pd.DataFra
             ok = share >= ROTATION_SHARE_MIN - _EPS
             rows.append({
                 "item": "教师交流轮岗比例", "scope": "全县", "year": None,
-                "value": round(share, 4), "standard": f"≥ {ROTATION_SHARE_MIN:.0%}（符合条件教师）",
+                "value": share, "standard": f"≥ {ROTATION_SHARE_MIN:.0%}（符合条件教师）",
                 "ok": ok,
                 "note": "" if ok else f"还需交流 {math.ceil(ROTATION_SHARE_MIN * elig - moved - _EPS):,} 人",
             })
@@ -606,7 +609,7 @@ def plan_items(schools: pd.DataFrame, indicators_df: pd.DataFrame) -> pd.DataFra
             ok = share >= ROTATION_BACKBONE_SHARE_MIN - _EPS
             rows.append({
                 "item": "交流轮岗教师中骨干教师比例", "scope": "全县", "year": None,
-                "value": round(share, 4), "standard": f"≥ {ROTATION_BACKBONE_SHARE_MIN:.0%}（交流轮岗教师）",
+                "value": share, "standard": f"≥ {ROTATION_BACKBONE_SHARE_MIN:.0%}（交流轮岗教师）",
                 "ok": ok,
                 "note": "" if ok else f"骨干教师还需 {math.ceil(ROTATION_BACKBONE_SHARE_MIN * moved - backbone - _EPS):,} 人",
             })
@@ -922,7 +925,10 @@ def _coefficient_matrix_html(coef: pd.DataFrame) -> str:
 
 
 def _report_html(ind, disp, coef, ditems, source, is_sample, basis, skipped) -> str:
-    years = sorted(ind["year"].unique()) if "year" in ind.columns and len(ind) else [None]
+    if ind.empty:
+        years = []
+    else:
+        years = sorted(ind["year"].unique()) if "year" in ind.columns else [None]
     parts = [
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">",
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
@@ -1049,7 +1055,7 @@ def run_indicators(data_dir=None, zones=None, year: int | None = None, out=None,
         ind.insert(3, "year", base_year)
         basis = f"基准年（{base_year} 年）学校表中的在校生与班级数"
     else:
-        ind, basis = _baseline_year(data_dir, schools, year, base_year)
+        ind, basis = _baseline_year(data_dir, schools, year, base_year, coords, mapping)
     coef = county_coefficients(ind)
     items = plan_items(schools, ind)
     counted = set(ind["school_id"])
@@ -1060,7 +1066,7 @@ def run_indicators(data_dir=None, zones=None, year: int | None = None, out=None,
                                   basis=basis, skipped=skipped)
 
 
-def _baseline_year(data_dir, schools, year, base_year):
+def _baseline_year(data_dir, schools, year, base_year, coords=None, mapping=None):
     try:
         from workflow import baseline_ledger  # the lead's projection of the base data
     except ImportError:
@@ -1069,7 +1075,15 @@ def _baseline_year(data_dir, schools, year, base_year):
             f"没有方案时只能计算基准年（{base_year} 年）的指标；其他年份需要先生成方案",
             f"去掉 --year，或用 --zones 指定方案文件夹（由 zoning plan 生成）再选 --year {year}",
         )]) from None
-    ledger = baseline_ledger(data_dir)
+    import inspect
+
+    params = inspect.signature(baseline_ledger).parameters
+    extra = {k: v for k, v in (("coords", coords), ("mapping", mapping)) if k in params and v is not None}
+    ledger = baseline_ledger(data_dir, **extra)
+    if int(year) not in set(pd.to_numeric(ledger["year"]).astype(int)):
+        yrs = sorted(set(pd.to_numeric(ledger["year"]).astype(int)))
+        raise DataError([Problem("scenario.toml", None, None, "year", f"预测台账中没有 {year} 年",
+                                 f"--year 应为 {yrs[0]}–{yrs[-1]} 之间的年份" if yrs else "检查情景的 horizon 设置")])
     ind = proposal_indicators(schools, ledger, [year])
     return ind, f"维持现状片区的预测台账，{year} 年"
 
@@ -1081,8 +1095,13 @@ def _proposal_source(zones: Path):
             src = json.loads(run.read_text(encoding="utf-8")).get("source")
         except (json.JSONDecodeError, OSError):
             src = None
-        if src and src != "sample" and Path(src).is_dir():
-            return Path(src)
+        if src and src != "sample":
+            if Path(src).is_dir():
+                return Path(src)
+            raise DataError([Problem(
+                "run.json", None, None, "source", f"方案记录的数据文件夹 {src} 不存在",
+                f"在命令中给出数据文件夹，例如：zoning indicators 数据文件夹 --zones {zones}",
+            )])
     return None
 
 
@@ -1109,8 +1128,10 @@ def _check_ledger(ledger: pd.DataFrame, school_ids: set[str], year) -> list[Prob
     if missing:
         return [Problem("ledger.csv", None, None, c, f"台账缺少列 {c}", "使用 zoning plan 生成的 ledger.csv")
                 for c in missing]
+    seen = set()
     for pos, sid in enumerate(ledger["school_id"].astype(str), start=1):
-        if sid not in school_ids:
+        if sid not in school_ids and sid not in seen:
+            seen.add(sid)
             problems.append(Problem("ledger.csv", pos, sid, "school_id",
                                     f"台账中的学校 {sid} 不在数据文件夹的学校表中",
                                     "确认方案与数据文件夹对应（用方案生成时的数据文件夹）"))

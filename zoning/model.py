@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pulp
+from scipy import sparse
+from scipy.sparse import csgraph
 
 from . import policy
 from .problem import ZoningProblem
@@ -53,6 +55,8 @@ log = logging.getLogger(__name__)
 PENALTY_BROKEN_LIMIT = 1.0e6  # per limit broken (school, year, kind)
 PENALTY_PER_STUDENT = 2.0e3  # per pupil over a size/capacity limit
 PENALTY_PER_CLASS = 9.0e4  # per class without a classroom
+PENALTY_EXEMPTION = 1.0e4  # per unit joining a zone without a closer neighbour in it
+MAX_CUT_ROUNDS = 12
 EPS_DISTANCE = 0.01  # per km, so that units without children still get the nearest school
 
 
@@ -106,57 +110,146 @@ def _locks(problem: ZoningProblem, scenario: Scenario) -> dict:
     return {uidx[u]: sidx[s] for u, s in scenario.locks.items() if u in uidx and s in sidx}
 
 
-def contiguity_structure(problem: ZoningProblem, pairs: pd.DataFrame, locked: set[int]):
-    """Prune pairs that can never be contiguous and return (pairs, closer-neighbour lists).
+def _graph(problem: ZoningProblem, members: np.ndarray | None = None):
+    """The adjacency graph as a sparse matrix weighted by centre distance (1 without coordinates)."""
+    e = problem.edges
+    if members is not None and len(e):
+        keep = members[e[:, 0]] & members[e[:, 1]]
+        e = e[keep]
+    if problem.unit_xy is not None and len(e):
+        w = np.hypot(*(problem.unit_xy[e[:, 0]] - problem.unit_xy[e[:, 1]]).T) + 1.0
+    else:
+        w = np.ones(len(e))
+    n = problem.n_units
+    return sparse.coo_matrix((w, (e[:, 0], e[:, 1])), shape=(n, n)).tocsr() if len(e) else sparse.csr_matrix((n, n))
 
-    Returns the pruned pairs (with a ``root`` column) and, for each non-root pair row, the row
-    positions of the pairs of its closer neighbours for the same school.
+
+def contiguity_order(problem: ZoningProblem, pairs: pd.DataFrame, level: str) -> tuple[np.ndarray, np.ndarray]:
+    """Root flags and the "closeness" key of each pair used by the closer-neighbour rule.
+
+    The key is a geodesic distance in the adjacency graph from the school's root unit: for units of
+    the school's current zone, the distance within that zone (so every current zone that is
+    connected satisfies the rule, and stays a feasible plan); for other units, a large constant plus
+    the distance through the whole graph. Along a shortest path each unit has a neighbour with a
+    smaller key, so no unit is shut out of a zone it could join contiguously along that path.
+    Roots: per school and connected component, the unit of the current zone (else any candidate)
+    with the smallest trip.
     """
     comp = problem.components()
+    units = pairs["unit"].to_numpy()
+    schools = pairs["school"].to_numpy()
+    dist = pairs["distance_m"].to_numpy()
+    cur = problem.current[level]
+    in_zone = cur[units] == schools
+    order = np.lexsort((units, dist, ~in_zone, comp[units], schools))
+    root = np.zeros(len(pairs), dtype=bool)
+    seen = set()
+    for i in order:
+        k = (schools[i], comp[units[i]])
+        if k not in seen:
+            seen.add(k)
+            root[i] = True
+    key = np.full(len(pairs), np.inf)
+    full = _graph(problem)
+    big = 1.0e9
+    for s in np.unique(schools):
+        rows = np.flatnonzero(schools == s)
+        roots = units[rows[root[rows]]]
+        d_all = csgraph.dijkstra(full, directed=False, indices=roots, min_only=True)
+        zone = cur == s
+        d_zone = np.full(problem.n_units, np.inf)
+        zone_roots = [r for r in roots if zone[r]]
+        if zone_roots:
+            d_zone = csgraph.dijkstra(_graph(problem, zone), directed=False, indices=zone_roots, min_only=True)
+        k = np.where(np.isfinite(d_zone), d_zone, big + d_all)
+        key[rows] = k[units[rows]]
+    return root, key
+
+
+def contiguity_structure(problem: ZoningProblem, pairs: pd.DataFrame, keep: np.ndarray, level: str = "primary"):
+    """Closer-neighbour lists for the pairs, after pruning pairs that can never be contiguous.
+
+    A non-root pair none of whose unit's neighbours has a closer pair for the same school could only
+    be used with an exemption; such pairs are dropped, except where ``keep`` is set (the current
+    zone, a lock, a unit's last choice). Returns the pairs (with a ``root`` column) and, for each
+    pair row, the rows of its closer neighbours' pairs for the same school.
+    """
     nbrs = problem.neighbours()
+    pairs = pairs.assign(keep=keep)
     while True:
         pairs = pairs.reset_index(drop=True)
-        key = {(u, s): i for i, (u, s) in enumerate(zip(pairs["unit"], pairs["school"]))}
-        dist = pairs["distance_m"].to_numpy()
+        root, rank = contiguity_order(problem, pairs, level)
+        index = {(u, s): i for i, (u, s) in enumerate(zip(pairs["unit"], pairs["school"]))}
         units = pairs["unit"].to_numpy()
         schools = pairs["school"].to_numpy()
-        # root of (component, school): its candidate unit with the smallest distance
-        order = np.lexsort((units, dist, comp[units], schools))
-        root = np.zeros(len(pairs), dtype=bool)
-        seen = set()
-        for i in order:
-            k = (schools[i], comp[units[i]])
-            if k not in seen:
-                seen.add(k)
-                root[i] = True
+        dist = pairs["distance_m"].to_numpy()
         closer: list[list[int]] = [[] for _ in range(len(pairs))]
-        drop = []
         for i in range(len(pairs)):
             if root[i]:
                 continue
-            u, s, d = units[i], schools[i], dist[i]
+            u, s, d = units[i], schools[i], rank[i]
             for v in nbrs[u]:
-                j = key.get((v, s))
-                if j is not None and (dist[j] < d or (dist[j] == d and v < u)):
+                j = index.get((v, s))
+                if j is not None and (rank[j] < d or (rank[j] == d and v < u)):
                     closer[i].append(j)
-            if not closer[i]:
-                drop.append(i)
-        # a unit whose only choices would all be dropped keeps its nearest as an exempt root
-        if drop:
-            dropping = np.zeros(len(pairs), dtype=bool)
-            dropping[drop] = True
+        empty = np.array([not root[i] and not closer[i] for i in range(len(pairs))], dtype=bool)
+        dropping = empty & ~pairs["keep"].to_numpy(bool)
+        if dropping.any():
+            # never drop a unit's last choice
             left = pd.Series(~dropping).groupby(units).sum()
             for u in left.index[left.to_numpy() == 0]:
                 rows = np.flatnonzero(units == u)
-                best = rows[np.argmin(dist[rows])]
-                dropping[best] = False
-                root[best] = True
-                closer[best] = []
+                dropping[rows[np.argmin(dist[rows])]] = False
             if dropping.any():
                 pairs = pairs[~dropping]
                 continue
-        pairs = pairs.assign(root=root)
-        return pairs, closer
+        return pairs.assign(root=root), closer
+
+
+def separator_cuts(problem: ZoningProblem, model: "Model", zones: ZoneMaps) -> int:
+    """Add a cut for every zone found in more than one piece; returns the number added.
+
+    For a piece ``P`` of school ``s``'s zone and a unit ``w`` of another piece in the same component:
+    ``x[u, s] + x[w, s] − 1 ≤ Σ_{v ∈ N(P)} x[v, s]`` for ``u`` in ``P`` — valid for every contiguous
+    plan (if both ``u`` and ``w`` are in the zone, a path between them leaves ``P`` through a
+    neighbour of ``P``), and violated by the current one.
+    """
+    from .checks import _zone_pieces
+
+    comp = problem.components()
+    nbrs = problem.neighbours()
+    added = 0
+    for spec in model.maps:
+        for level, pairs in spec.pairs.items():
+            arr = zones.for_intake(level, spec.start)
+            key = {(u, s): v for u, s, v in zip(pairs["unit"], pairs["school"], spec.x[level])}
+            for s in np.unique(arr[arr >= 0]):
+                pieces = _zone_pieces(problem, np.flatnonzero(arr == s), comp, nbrs)
+                by_comp = {}
+                for piece in pieces:
+                    by_comp.setdefault(comp[piece[0]], []).append(piece)
+                for ps in by_comp.values():
+                    if len(ps) < 2:
+                        continue
+                    ps = sorted(ps, key=lambda q: (-len(q), min(q)))
+                    w = ps[0][0]
+                    for piece in ps[1:]:
+                        inside = set(piece)
+                        border = sorted({v for u in piece for v in nbrs[u] if v not in inside})
+                        for u in piece:
+                            expr = {key[(u, s)]: 1.0}
+                            if (w, s) in key:
+                                expr[key[(w, s)]] = expr.get(key[(w, s)], 0.0) + 1.0
+                            for v in border:
+                                if (v, s) in key:
+                                    expr[key[(v, s)]] = expr.get(key[(v, s)], 0.0) - 1.0
+                            rhs = 1.0 if (w, s) in key else 0.0
+                            model.prob += pulp.LpConstraint(
+                                pulp.LpAffineExpression(expr), pulp.LpConstraintLE,
+                                f"sep_{spec.index}_{level[0]}_{s}_{u}_{model.cut_rounds}", rhs)
+                            added += 1
+    model.cut_rounds += 1
+    return added
 
 
 # ------------------------------------------------------------------------------ the model
@@ -180,6 +273,7 @@ class Model:
     fixed: object  # Projection of the fixed part (base cohorts and intakes before the new zones)
     notes: list
     terms: dict  # objective parts (name -> LpAffineExpression)
+    cut_rounds: int = 0
 
 
 def _intake_years(scenario: Scenario) -> list[int]:
@@ -199,7 +293,7 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Mo
     for m, start in enumerate(starts):
         end = (starts[m + 1] - 1) if m + 1 < len(starts) else scenario.horizon
         maps.append(MapSpec(m, start, end))
-    locked = set(_locks(problem, scenario))
+    locked = _locks(problem, scenario)
 
     # fixed part: base cohorts and intakes under the current zones before the first new map
     fixed_zones = ZoneMaps({lv: [(problem.base_year + 1, problem.current[lv].copy()),
@@ -208,13 +302,16 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Mo
     fixed = project(problem, fixed_zones, years)
 
     objective = {}
-    dist_terms, move_terms, barrier_terms, change_terms = {}, {}, {}, {}
+    dist_terms, move_terms, barrier_terms, change_terms, exempt_terms = {}, {}, {}, {}, {}
     for spec in maps:
         map_years = [y for y in intake if spec.start <= y <= spec.end]
         for level in scenario.levels:
             pairs = candidate_pairs(problem, scenario, level, spec.start, notes)
             if scenario.contiguity:
-                pairs, closer = contiguity_structure(problem, pairs, locked)
+                u_, s_ = pairs["unit"].to_numpy(), pairs["school"].to_numpy()
+                keep = pairs["is_current"].to_numpy(bool) | np.array(
+                    [locked.get(u) == s for u, s in zip(u_, s_)], dtype=bool)
+                pairs, closer = contiguity_structure(problem, pairs, keep, level)
             else:
                 closer = None
             spec.pairs[level] = pairs
@@ -243,13 +340,22 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Mo
                     f"one_{spec.index}_{level[0]}_{u}", 1,
                 )
             if closer is not None:
+                # closer neighbour, with a penalised exemption per unit (see module docstring)
+                exempt = {}
+                root = pairs["root"].to_numpy()
                 for i, lst in enumerate(closer):
-                    if lst:
-                        expr = {xs[j]: -1 for j in lst}
-                        expr[xs[i]] = 1
-                        prob += pulp.LpConstraint(
-                            pulp.LpAffineExpression(expr), pulp.LpConstraintLE, f"cont_{spec.index}_{level[0]}_{i}", 0
-                        )
+                    if root[i]:
+                        continue
+                    u = units[i]
+                    if u not in exempt:
+                        exempt[u] = new_var(prob, f"ex_{spec.index}_{level[0]}_{u}", 0, 1)
+                        exempt_terms[exempt[u]] = PENALTY_EXEMPTION
+                    expr = {xs[j]: -1.0 for j in lst}
+                    expr[xs[i]] = 1.0
+                    expr[exempt[u]] = -1.0
+                    prob += pulp.LpConstraint(
+                        pulp.LpAffineExpression(expr), pulp.LpConstraintLE, f"cont_{spec.index}_{level[0]}_{i}", 0
+                    )
             if progress:
                 progress(f"地图 {spec.index + 1} {policy.LEVEL_NAMES_ZH[level]}：{len(xs)} 个候选")
     # a unit moved again by the second map
@@ -274,7 +380,7 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Mo
     for sl in slacks:
         slack_terms[sl["var"]] = sl["unit_cost"]
         slack_terms[sl["indicator"]] = PENALTY_BROKEN_LIMIT
-    for part in (dist_terms, move_terms, barrier_terms, change_terms, slack_terms):
+    for part in (dist_terms, move_terms, barrier_terms, change_terms, exempt_terms, slack_terms):
         for v, c in part.items():
             objective[v] = objective.get(v, 0.0) + c
     prob.setObjective(pulp.LpAffineExpression(objective))
@@ -283,6 +389,7 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Mo
         "moved": pulp.LpAffineExpression(move_terms),
         "barrier": pulp.LpAffineExpression(barrier_terms),
         "second_change": pulp.LpAffineExpression(change_terms),
+        "exemptions": pulp.LpAffineExpression(exempt_terms),
         "limits": pulp.LpAffineExpression(slack_terms),
     }
     return Model(problem, scenario, prob, maps, slacks, classes, fixed, notes, terms)
@@ -374,16 +481,8 @@ class Solution:
     pairs_used: dict  # level -> DataFrame of the final map's candidate pairs
 
 
-def solve_model(model: Model, log_path=None, lp_path=None) -> Solution:
-    """Solve, and turn the variable values into zone maps (each unit exactly one school)."""
-    sc = model.scenario
-    if lp_path:
-        model.prob.writeLP(str(lp_path))
-    result = solve(model.prob, sc.solver.name, sc.solver.time_limit, sc.solver.gap, log_path,
-                   sc.solver.msg, sc.solver.threads)
-    problem = model.problem
-    if result.status not in ("optimal", "feasible"):
-        return Solution(ZoneMaps.current(problem), result, [], {}, model.notes, {})
+def _extract_zones(model: Model) -> ZoneMaps:
+    problem, sc = model.problem, model.scenario
     maps = {}
     for level in policy.LEVELS:
         seq = []
@@ -401,11 +500,62 @@ def solve_model(model: Model, log_path=None, lp_path=None) -> Solution:
         if sc.intake_year > problem.base_year + 1:
             seq.insert(0, (problem.base_year + 1, problem.current[level].copy()))
         maps[level] = seq
+    return ZoneMaps(maps)
+
+
+def solve_model(model: Model, log_path=None, lp_path=None, progress=None) -> Solution:
+    """Solve; while a zone comes back in pieces, add separator cuts and solve again.
+
+    The time limit is the budget of all rounds together. The returned status is the last round's,
+    read from the solver (never PuLP's word alone).
+    """
+    import time as _time
+
+    sc = model.scenario
+    problem = model.problem
+    t0 = _time.perf_counter()
+    logs = []
+    result = None
+    zones = None
+    for round_ in range(MAX_CUT_ROUNDS + 1):
+        left = None if sc.solver.time_limit is None else max(sc.solver.time_limit - (_time.perf_counter() - t0), 1.0)
+        lp = f"{log_path}.round{round_}" if (log_path and round_) else log_path
+        result = solve(model.prob, sc.solver.name, left, sc.solver.gap, lp, sc.solver.msg, sc.solver.threads)
+        if round_ and log_path:
+            logs.append(lp)
+        if result.status not in ("optimal", "feasible"):
+            break
+        zones = _extract_zones(model)
+        if not model.scenario.contiguity:
+            break
+        added = separator_cuts(problem, model, zones)
+        if not added:
+            break
+        if progress:
+            progress(f"第 {round_ + 1} 轮：有片区不连片，加入 {added} 条连通割后重新求解")
+        if round_ == MAX_CUT_ROUNDS:
+            model.notes.append(f"{MAX_CUT_ROUNDS} 轮连通割后仍有片区不连片")
+    # one log file: append the later rounds to the first
+    if log_path and logs:
+        with open(log_path, "a", encoding="utf-8") as out:
+            for extra in logs:
+                try:
+                    with open(extra, encoding="utf-8", errors="replace") as fh:
+                        out.write(f"\n===== {extra} =====\n" + fh.read())
+                    import os
+                    os.remove(extra)
+                except FileNotFoundError:
+                    pass
+    if lp_path:
+        model.prob.writeLP(str(lp_path))
+    result.seconds = _time.perf_counter() - t0
+    if result.status not in ("optimal", "feasible"):
+        return Solution(ZoneMaps.current(problem), result, [], {}, model.notes, {})
     slacks = [dict(sl, value=float(sl["var"].varValue or 0.0)) for sl in model.slacks
               if (sl["var"].varValue or 0.0) > 1e-6]
     parts = {k: float(pulp.value(e) or 0.0) for k, e in model.terms.items()}
     final_pairs = {lv: model.maps[-1].pairs[lv] for lv in model.maps[-1].pairs}
-    return Solution(ZoneMaps(maps), result, slacks, parts, model.notes, final_pairs)
+    return Solution(zones, result, slacks, parts, model.notes, final_pairs)
 
 
 def zone_objective(model: Model, zones: ZoneMaps) -> float | None:

@@ -133,12 +133,22 @@ class ZoningProblem:
         if k < 1:
             raise ValueError(f"entrants are projected for years after the base year, not {year}")
         if level == "primary":
+            if not self.has_ages:
+                # no children-by-age data: each year's intake is taken to equal today's grade 1
+                return self.residents[:, 0].astype(float)
             return self.ages[:, max(6 - k, 0)].astype(float)
         g0 = 7 - k
         if g0 >= 1:
             return self.residents[:, g0 - 1] * self.cohort_survival(g0, 7)
+        if not self.has_ages:
+            return self.residents[:, 0] * self.cohort_survival(1, 7)
         age = max(12 - k, 0)
         return self.ages[:, age] * self.cohort_survival(1, 7)
+
+    @property
+    def has_ages(self) -> bool:
+        """Whether children-by-age data were given (else intakes repeat today's grade 1)."""
+        return bool(self.ages.size) and float(self.ages.sum()) > 0
 
     def cohort_survival(self, from_grade: int, to_grade: int) -> float:
         """Product of the survival ratios from ``from_grade`` to ``to_grade``."""
@@ -278,7 +288,8 @@ class ZoningProblem:
             unit_xy=units[["x", "y"]].to_numpy(float) if {"x", "y"} <= set(units.columns) else None,
             school_xy=schools[["x", "y"]].to_numpy(float) if {"x", "y"} <= set(schools.columns) else None,
             survival=survival,
-            notes=list(notes or []),
+            notes=list(notes or []) + ([] if ages.sum() > 0 or not U else
+                                       ["没有学龄前儿童（age_0…age_5）数据：各年一年级新生按现有一年级人数估计"]),
         )
 
 

@@ -37,6 +37,7 @@ import json
 import logging
 import multiprocessing
 import re
+import sys
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -384,7 +385,10 @@ def run_sweep(scenarios, run_one, out_dir, workers: int = 2) -> list[Path]:
             _log_result(name, *results[name])
     else:
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        # a fresh process per proposal: solver state (HiGHS' global scheduler) and memory do not
+        # carry over from one run to the next
+        extra = {"max_tasks_per_child": 1} if sys.version_info >= (3, 11) else {}
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, **extra) as pool:
             futures = {pool.submit(_run_in_child, run_one, sc, out_dir / name): name for name, sc in scenarios}
             for fut in as_completed(futures):
                 name = futures[fut]
