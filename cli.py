@@ -150,7 +150,7 @@ def plan_cmd(data_dir, scenario_path, level, out, time_limit, gap, solver, locks
 
         paths = run_sweep_file(sweep_file, data_dir=data_dir, scenario_path=scenario_path,
                                out_dir=out or Path("proposals") / "sweep", overrides=overrides,
-                               coords=coords, mapping=mapping)
+                               coords=coords, mapping=mapping, write_map=not no_map)
         click.echo(f"扫描完成：{len(paths)} 个方案，比较表见 {(out or Path('proposals') / 'sweep')}")
         return
     try:
@@ -212,6 +212,89 @@ def project_cmd(data_dir, zones_dir, out, scenario_path, coords, mapping):
 
 # --- maps: map, publish, compare-map ---------------------------------------------------------
 # (commands are added below this line)
+
+proposal_dir_argument = click.argument(
+    "proposal_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+tiles_option = click.option(
+    "--tiles", type=click.Choice(["osm", "tianditu", "amap", "none"]), default="osm", show_default=True,
+    help="底图：osm（OpenStreetMap）、tianditu（天地图，需 --tianditu-key）、amap（高德，GCJ-02，数据自动转换）、none（无底图）。",
+)
+tianditu_key_option = click.option(
+    "--tianditu-key", default=None, envvar="TIANDITU_KEY", help="天地图密钥（也可用环境变量 TIANDITU_KEY）。"
+)
+asset_base_option = click.option(
+    "--asset-base", default=None,
+    help="Leaflet 等脚本样式的网址前缀（内网自建服务器时使用）；不给时直接内嵌到网页中。",
+)
+
+
+def _map_options_checked(tiles, tianditu_key):
+    from maps.page import MapOptionError, check_tiles
+
+    try:
+        check_tiles(tiles, tianditu_key)
+    except MapOptionError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@main.command("map", short_help="生成方案的规划地图（map.html）。")
+@proposal_dir_argument
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="输出的 HTML 文件，默认写到方案文件夹中的 map.html。")
+@tiles_option
+@tianditu_key_option
+@asset_base_option
+@user_errors
+def map_cmd(proposal_dir, out, tiles, tianditu_key, asset_base):
+    """为方案文件夹 PROPOSAL_DIR 生成规划人员用的交互地图。"""
+    from maps.planner import write_planner_map
+
+    _map_options_checked(tiles, tianditu_key)
+    path = write_planner_map(proposal_dir, out=out, tiles=tiles, tianditu_key=tianditu_key,
+                             asset_base=asset_base)
+    click.echo(f"已生成规划地图：{path}")
+
+
+@main.command("publish", short_help="生成给家长的片区查询地图、片区划分表和片区图片。")
+@proposal_dir_argument
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="输出文件夹，默认为方案文件夹中的 publish/。")
+@tiles_option
+@tianditu_key_option
+@asset_base_option
+@user_errors
+def publish_cmd(proposal_dir, out, tiles, tianditu_key, asset_base):
+    """为方案文件夹 PROPOSAL_DIR 生成对外公布的材料：parents.html、招生片区划分表（.xlsx/.csv）、
+    全县片区图（PNG/PDF）和每所学校的片区图（PNG）。不含任何户籍、儿童或人数信息。"""
+    from maps.parents import publish
+
+    _map_options_checked(tiles, tianditu_key)
+    written = publish(proposal_dir, out_dir=out, tiles=tiles, tianditu_key=tianditu_key,
+                      asset_base=asset_base)
+    folder = next(iter(written.values())).parent if written else out
+    click.echo(f"已在 {folder} 生成 {len(written)} 个文件：")
+    for name in written:
+        click.echo(f"  {name}")
+
+
+@main.command("compare-map", short_help="生成两个方案的对比地图。")
+@click.argument("a", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("b", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="输出的 HTML 文件，默认为方案 A 文件夹中的 compare_<B>.html。")
+@tiles_option
+@tianditu_key_option
+@asset_base_option
+@user_errors
+def compare_map_cmd(a, b, out, tiles, tianditu_key, asset_base):
+    """对比方案 A 与方案 B：两套片区可切换显示，标出划入不同学校的小区/村。"""
+    from maps.compare import write_comparison_map
+
+    _map_options_checked(tiles, tianditu_key)
+    out = out or (a / f"compare_{b.resolve().name}.html")
+    path = write_comparison_map(a, b, out, tiles=tiles, tianditu_key=tianditu_key, asset_base=asset_base)
+    click.echo(f"已生成对比地图：{path}")
 
 
 # --- autumn check: check ---------------------------------------------------------------------

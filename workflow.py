@@ -71,7 +71,24 @@ def load(data_dir=None, scenario_path=None, coords=None, mapping=None, overrides
     _say(progress, "计算相邻关系与上学距离……")
     tables = to_tables(dataset, scenario)
     problem = ZoningProblem.from_tables(tables, scenario)
+    if scenario.keep_indicators:
+        _apply_indicator_ceilings(problem, dataset)
     return Loaded(dataset, scenario, tables, problem)
+
+
+def _apply_indicator_ceilings(problem: ZoningProblem, dataset) -> None:
+    """``keep_indicators``: schools meeting the area standards keep meeting them (issue 7)."""
+    from zoning.indicators import enrollment_ceilings
+
+    schools = pd.DataFrame(dataset.schools.drop(columns="geometry"))
+    ceil = enrollment_ceilings(schools)
+    cap = np.full(problem.n_schools, np.inf)
+    sidx = problem.school_index()
+    for r in ceil.itertuples():
+        if str(r.school_id) in sidx and pd.notna(r.max_students):
+            cap[sidx[str(r.school_id)]] = float(r.max_students)
+    problem.ceiling = cap
+    problem.notes.append(f"保持生均面积指标：{int(np.isfinite(cap).sum())} 所学校的在校生不超过其校舍与运动场面积允许的人数")
 
 
 @contextlib.contextmanager
@@ -319,6 +336,13 @@ def plan_summary(problem, scenario, metrics, before, after, results) -> str:
         L.append(f"  {y}：{over(before, y)} → {over(after, y)}")
     L.append(f"新生改变学校 {metrics['students_moved']} 人（{metrics['units_moved']} 个单元）；"
              f"平均上学距离 {(metrics['mean_distance_m'] or 0) / 1000:.2f} 公里，最远 {(metrics['max_distance_m'] or 0) / 1000:.2f} 公里")
+    for level, v in metrics.get("by_level", {}).items():
+        if v.get("mean_distance_m") is None:
+            continue
+        r = policy.SERVICE_RADIUS_M[level]
+        L.append(f"  {policy.LEVEL_NAMES_ZH[level]}：平均 {v['mean_distance_m'] / 1000:.2f} 公里，最远 {v['max_distance_m'] / 1000:.2f} 公里；"
+                 f"{r} 米服务半径内 {v['within_radius_share']:.0%}，30 分钟内 {v['within_30min_share']:.0%}"
+                 f"（{'步行' if level == 'primary' else '乘车'}估算）")
     base_over = before[(before["year"] == scenario.base_year) & (before["over_size_limit"] | before["over_class_limit"])]
     for r in base_over.itertuples():
         fy = after[after["school_id"] == r.school_id]["first_year_within_limits"].iloc[0]
@@ -403,9 +427,9 @@ def run_project(data_dir=None, zones_dir=None, out=None, scenario_path=None, coo
     return led, loaded.dataset
 
 
-def baseline_ledger(data_dir=None, scenario_path=None) -> pd.DataFrame:
+def baseline_ledger(data_dir=None, scenario_path=None, coords=None, mapping=None) -> pd.DataFrame:
     """The ledger of the current zones (for indicators in years other than the base year)."""
-    led, _ = run_project(data_dir, None, None, scenario_path)
+    led, _ = run_project(data_dir, None, None, scenario_path, coords, mapping)
     return led
 
 

@@ -309,10 +309,9 @@ def zones_from_assignments(assignments: pd.DataFrame, units: pd.DataFrame | None
     else:
         z["township"] = None
     if units is not None:  # units the proposal does not list are known, with no zone
-        unit_ids = _id_strings(units["unit_id"])
-        absent = unit_ids[~unit_ids.isin(set(z["unit_id"]))]
-        if len(absent):
-            extra = zones_from_units(units[~unit_ids.isin(set(z["unit_id"])).to_numpy()])
+        absent = (~_id_strings(units["unit_id"]).isin(set(z["unit_id"]))).to_numpy()
+        if absent.any():
+            extra = zones_from_units(units[absent])
             extra["school_id"] = None
             z = pd.concat([z, extra], ignore_index=True)
     return z

@@ -161,11 +161,14 @@ def _pair_table(problem: ZoningProblem) -> dict:
 
 def check_distance_caps(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario, levels) -> CheckResult:
     """Trips within the absolute cap and the cap relative to the current trip (current zone exempt)."""
-    res = CheckResult("distance_caps", "上学距离不超过上限")
+    res = CheckResult("distance_caps", "上学距离不超过上限（最近的学校除外）")
     table = _pair_table(problem)
     for level in levels:
         caps = scenario.caps[level]
         cur = problem.current[level]
+        p = problem.pairs[(problem.pairs["level"] == level)
+                          & problem.is_open(scenario.intake_year)[problem.pairs["school"].to_numpy()]]
+        nearest = p.groupby("unit")["distance_m"].min()
         for start, arr in zones.maps[level]:
             for u in range(problem.n_units):
                 s = arr[u]
@@ -178,6 +181,7 @@ def check_distance_caps(problem: ZoningProblem, zones: ZoneMaps, scenario: Scena
                 limit = caps.max_km * 1000
                 if dc is not None:
                     limit = min(limit, max(caps.max_ratio * dc, caps.free_km * 1000))
+                limit = max(limit, float(nearest.get(u, 0.0)))
                 if d > limit + 1e-6:
                     res.failures.append({
                         "unit_id": problem.unit_ids[u], "school_id": problem.school_ids[s], "level": level,
@@ -279,6 +283,7 @@ def zones_from_assignments(problem: ZoningProblem, assignments: pd.DataFrame, le
             maps[level] = [(problem.base_year + 1, problem.current[level].copy())]
             continue
         seq = []
+        a = a.assign(change_year=pd.to_numeric(a["change_year"], errors="coerce").fillna(-1).astype(int))
         years = sorted(int(y) for y in a["change_year"].unique())
         if years[0] > problem.base_year + 1:
             seq.append((problem.base_year + 1, problem.current[level].copy()))

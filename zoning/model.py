@@ -76,7 +76,9 @@ def candidate_pairs(problem: ZoningProblem, scenario: Scenario, level: str, star
     d = p["distance_m"].to_numpy(float)
     ok_abs = d <= caps.max_km * 1000.0
     ok_rel = np.isnan(d_cur) | (d <= np.maximum(caps.max_ratio * d_cur, caps.free_km * 1000.0))
-    keep = (ok_abs & ok_rel) | p["is_current"].to_numpy()
+    # a unit may always go to its nearest school, however far (a remote village)
+    d_near = p["unit"].map(p.groupby("unit")["distance_m"].min()).to_numpy(float)
+    keep = (ok_abs & ok_rel) | p["is_current"].to_numpy() | (d <= d_near + 1e-6)
     if level == "primary" and scenario.barrier_rule == "forbid":
         keep &= ~p["crosses_barrier"].to_numpy()
     locks = _locks(problem, scenario)
