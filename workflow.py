@@ -69,7 +69,10 @@ def load(data_dir=None, scenario_path=None, coords=None, mapping=None, overrides
         scenario = load_scenario(path)
     scenario = with_overrides(scenario, **(overrides or {}))
     _say(progress, "计算相邻关系与上学距离……")
-    tables = to_tables(dataset, scenario)
+    from geodata.network import default_cache_dir
+
+    # road distances are cached by input hash in the user's cache folder, never beside the data
+    tables = to_tables(dataset, scenario, cache_dir=default_cache_dir(None))
     problem = ZoningProblem.from_tables(tables, scenario)
     if scenario.keep_indicators:
         _apply_indicator_ceilings(problem, dataset)
@@ -296,6 +299,13 @@ def _write_geo(folder: Path, loaded: Loaded, assignments, led, scenario) -> None
                             "classes": r.classes, "largest_class": r.largest_class, "utilisation": r.utilisation})
     final = assignments.sort_values("change_year").drop_duplicates(["unit_id", "level"], keep="last")
     write_geo_outputs(folder, loaded.dataset, final, pd.DataFrame(metrics))
+    ds = loaded.dataset
+    if getattr(ds, "roads", None) is not None and len(ds.roads):
+        from geodata.network import assignment_routes
+
+        routes = assignment_routes(ds.units, ds.schools, ds.roads, final)
+        if len(routes):
+            routes.to_file(folder / "routes.geojson", driver="GeoJSON")
 
 
 def _write_indicators(folder: Path, dataset, led) -> None:

@@ -1,0 +1,207 @@
+"""Header and value aliases: the Chinese (and other) names offices use for the SPEC §2 columns.
+
+A header is matched after :func:`normalise_header` (trimmed, lower case, full-width brackets and
+spaces removed), so ``"学校 代码"``, ``"School_ID"`` and ``"学校代码（必填）"`` do not all match — only
+exact names after normalisation do; the explicit mapping file (``--mapping``) covers anything else.
+
+Input names and the file stems that are recognised for each (``schools.gpkg``, ``学校.xlsx`` …)
+are listed in :data:`FILE_STEMS`.
+"""
+from __future__ import annotations
+
+import re
+
+#: The inputs of a data folder (SPEC §2), in reading order.
+INPUTS = ("schools", "units", "households", "plan", "roster", "barriers", "crossings", "roads")
+
+#: File stems recognised for each input (case-insensitive); the first match in a folder is used.
+FILE_STEMS = {
+    "schools": ("schools", "school", "学校", "学校名单", "学校信息"),
+    "units": ("units", "unit", "片区单元", "小区", "居住单元", "小区村", "单元"),
+    "households": ("households", "household", "children", "住户", "适龄儿童", "儿童"),
+    "plan": ("plan", "enrollment_plan", "招生计划"),
+    "roster": ("roster", "学籍", "学籍名册", "在校生"),
+    "barriers": ("barriers", "barrier", "障碍", "障碍线"),
+    "crossings": ("crossings", "crossing", "通道", "过街通道", "路口"),
+    "roads": ("roads", "road", "道路", "路网"),
+}
+
+#: File formats read, in order of preference when a folder has several files of one input.
+EXTENSIONS = (".gpkg", ".geojson", ".json", ".shp", ".xlsx", ".csv")
+
+#: Chinese input names for messages.
+INPUT_NAMES_ZH = {
+    "schools": "学校", "units": "片区单元（小区/村）", "households": "住户/适龄儿童", "plan": "招生计划",
+    "roster": "学籍", "barriers": "障碍线", "crossings": "通道", "roads": "道路",
+}
+
+_GRADES_ZH = ("一", "二", "三", "四", "五", "六", "七", "八", "九")
+_AGES_ZH = ("零", "一", "二", "三", "四", "五")
+
+
+def _grade_names(g: int) -> list[str]:
+    zh = _GRADES_ZH[g - 1]
+    return [f"{zh}年级", f"{g}年级", f"初{_GRADES_ZH[g - 7]}" if g >= 7 else f"{zh}年级"]
+
+
+def _grade_aliases(prefix: str, suffixes: tuple[str, ...]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for g in range(1, 10):
+        names = []
+        for base in dict.fromkeys(_grade_names(g)):
+            names += [base + s for s in suffixes]
+        names += [f"g{g}", f"grade{g}"] if prefix == "students_g" else []
+        out[f"{prefix}{g}"] = names
+    return out
+
+
+#: Aliases of columns that mean the same in every input.
+COMMON = {
+    "lon": ["经度", "lng", "long", "longitude", "x", "东经", "lon_wgs84"],
+    "lat": ["纬度", "latitude", "y", "北纬", "lat_wgs84"],
+    "name": ["名称", "name_zh"],
+    "school_id": ["学校代码", "学校编号", "学校标识码", "学校id", "school_code"],
+    "unit_id": ["单元代码", "单元编号", "小区代码", "小区编号", "片区单元代码", "村代码", "unit_code"],
+    "township": ["乡镇/街道", "乡镇街道", "乡镇", "街道", "镇", "所属乡镇"],
+    "year": ["年份", "年度", "招生年份", "学年"],
+    "grade": ["年级"],
+    "address": ["地址", "学校地址"],
+}
+
+#: Aliases per input (checked before :data:`COMMON`).
+PER_INPUT = {
+    "schools": {
+        "name": ["学校名称", "学校", "校名"],
+        "level": ["学段", "学校类型", "办学类型", "类型"],
+        "classrooms": ["教室数", "普通教室数", "教室", "普通教室"],
+        "capacity": ["学位数", "容量", "设计学位", "设计规模", "学位"],
+        "open_year": ["开办年份", "建校年份", "开学年份", "启用年份"],
+        "close_year": ["停办年份", "撤并年份", "关闭年份"],
+        "size_limit": ["校额上限", "规模上限"],
+        "class_limit": ["班额上限"],
+        "teachers_above_degree": ["高于规定学历教师数"],
+        "backbone_teachers": ["骨干教师数", "县级及以上骨干教师数"],
+        "pe_art_teachers": ["体育艺术教师数", "体育、艺术专任教师数", "音体美教师数"],
+        "teaching_area_m2": ["教学及辅助用房面积", "教学辅助用房面积"],
+        "sports_area_m2": ["体育运动场馆面积", "运动场面积"],
+        "equipment_value_yuan": ["教学仪器设备值", "仪器设备值"],
+        "multimedia_classrooms": ["网络多媒体教室数", "多媒体教室数"],
+        "music_rooms": ["音乐教室数", "音乐室"],
+        "art_rooms": ["美术教室数", "美术室"],
+        **_grade_aliases("enrolled_g", ("在校生", "在校生数", "人数", "学生数")),
+        **_grade_aliases("classes_g", ("班数", "班级数")),
+    },
+    "units": {
+        "name": ["小区名称", "单元名称", "小区", "村", "村名", "小区/村", "小区（村）"],
+        "primary_school": ["小学学区", "对口小学", "划片小学", "小学", "现小学", "所属小学"],
+        "junior_school": ["初中学区", "对口初中", "划片初中", "初中", "现初中", "所属初中"],
+        "students_primary": ["小学生数", "小学人数"],
+        "students_junior": ["初中生数", "初中人数"],
+        **_grade_aliases("students_g", ("人数", "学生数", "")),
+        **{f"age_{a}": [f"{a}岁", f"{a}岁儿童", f"{_AGES_ZH[a]}岁", f"{a}岁人数"] for a in range(6)},
+    },
+    "households": {
+        "household_id": ["户编号", "住户编号", "儿童编号", "编号", "户号", "child_id"],
+        "birth_date": ["出生日期", "生日"],
+        "birth_year": ["出生年份", "出生年"],
+        "grade": ["在读年级", "年级"],
+        "school_id": ["就读学校代码", "在读学校", "学校代码"],
+    },
+    "plan": {
+        "planned_classes": ["计划班数", "招生班数", "计划班级数"],
+        "planned_students": ["计划人数", "招生人数", "计划招生人数"],
+    },
+    "roster": {
+        "student_id": ["学生编号", "学籍号", "学号", "学生id"],
+        "class_id": ["班级", "班级编号", "班号"],
+        "entry": ["入学方式", "入学类型", "学籍变动"],
+        "unit_id": ["居住单元", "家庭住址单元", "住址单元", "小区代码", "单元代码"],
+        "entry_date": ["入学日期", "转入日期"],
+    },
+    "barriers": {"kind": ["类型", "种类", "类别"], "name": ["名称", "障碍名称"]},
+    "crossings": {"kind": ["类型", "种类"], "name": ["名称", "通道名称"]},
+    "roads": {"kind": ["道路等级", "等级", "类型"], "name": ["道路名称", "路名"]},
+}
+
+#: Values of ``level`` (学段).
+LEVEL_VALUES = {
+    "primary": "primary", "小学": "primary", "完全小学": "primary", "完小": "primary",
+    "junior": "junior", "初中": "junior", "初级中学": "junior", "中学": "junior",
+    "nine_year": "nine_year", "nine-year": "nine_year", "九年一贯制": "nine_year",
+    "九年制": "nine_year", "九年一贯制学校": "nine_year", "九年制学校": "nine_year",
+}
+#: Values of ``entry`` (入学方式).
+ENTRY_VALUES = {
+    "new": "new", "新生": "new", "新入学": "new", "招生": "new",
+    "transfer_in": "transfer_in", "transfer": "transfer_in", "转入": "transfer_in", "转学": "transfer_in",
+    "continuing": "continuing", "在读": "continuing", "升级": "continuing", "在籍": "continuing",
+}
+
+_BRACKETS = str.maketrans({"（": "(", "）": ")", "　": " ", "，": ",", "／": "/"})
+
+
+def normalise_header(text: object) -> str:
+    """A header as it is compared with aliases: trimmed, lower case, half-width, no inner spaces."""
+    s = str(text).replace("\ufeff", "").translate(_BRACKETS).strip().lower()
+    return re.sub(r"\s+", "", s)
+
+
+def alias_table(input_name: str) -> dict[str, str]:
+    """Map normalised header -> canonical column for one input (canonical names map to themselves)."""
+    table: dict[str, str] = {}
+    specific = PER_INPUT.get(input_name, {})
+    for source in (specific, COMMON):
+        for canonical, names in source.items():
+            for name in [canonical, *names]:
+                table.setdefault(normalise_header(name), canonical)
+    return table
+
+
+def rename_columns(columns: list[str], input_name: str, explicit: dict[str, str] | None = None
+                   ) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
+    """Work out the renaming of ``columns`` to SPEC names.
+
+    Parameters
+    ----------
+    columns : list of str
+        Headers as read.
+    input_name : str
+        One of :data:`INPUTS`.
+    explicit : dict, optional
+        Mapping-file entries ``source header -> target`` for this file; they win over aliases.
+
+    Returns
+    -------
+    renames : dict
+        ``original header -> canonical name`` for every header that has one.
+    duplicates : list of (header, other header, canonical)
+        Headers left unrenamed because an earlier header already took the same canonical name.
+    """
+    table = alias_table(input_name)
+    explicit_norm = {normalise_header(k): v for k, v in (explicit or {}).items()}
+    renames: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    duplicates = []
+    # explicit targets first, so an alias cannot take a name the mapping file assigns
+    ordered = sorted(columns, key=lambda c: normalise_header(c) not in explicit_norm)
+    for col in ordered:
+        if col == "geometry":
+            continue
+        key = normalise_header(col)
+        target = explicit_norm.get(key) or table.get(key)
+        if target is None:
+            continue
+        if target in taken:
+            duplicates.append((col, taken[target], target))
+            continue
+        taken[target] = col
+        renames[col] = target
+    return renames, duplicates
+
+
+def normalise_value(value: object, table: dict[str, str]) -> str | None:
+    """Map a value through a value-alias table; None when unknown (or missing)."""
+    if value is None:
+        return None
+    key = str(value).strip()
+    return table.get(key, table.get(key.lower()))

@@ -1,0 +1,395 @@
+"""Read one input of a data folder, whatever its format, into a frame with SPEC §2 column names.
+
+Formats: GeoPackage, GeoJSON (``.geojson``/``.json``), Shapefile (``.dbf`` in UTF-8 or GBK/GB18030;
+a ``.cpg`` is honoured, without one UTF-8 is tried, then GB18030), CSV (UTF-8, UTF-8 with BOM, GBK)
+and XLSX (first sheet), the last two with ``lon``/``lat`` columns (aliases 经度/纬度, x/y, lng) for
+points or a ``wkt`` column for any geometry. A title line above the header (common in office
+spreadsheets) is skipped: the header is the first of the top ten lines with known column names.
+
+Files are found by stem (:data:`geodata.aliases.FILE_STEMS`), e.g. ``schools.gpkg`` or ``学校.xlsx``.
+
+Coordinates: a file's declared CRS is used; no CRS (CSV, XLSX, GeoJSON) means WGS84 lon/lat;
+CGCS2000 (EPSG:4490) is taken as WGS84 (they differ by centimetres). With ``coords="gcj02"`` or
+``"bd09"`` every layer given in longitude/latitude is converted from that system to WGS84 (layers in
+a projected CRS are not touched). Every frame returned is in EPSG:4326; values are left as read
+(text stays text) — :mod:`geodata.validate` checks and converts them.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geodata import aliases, coords as coords_mod
+from geodata.errors import Problem
+
+log = logging.getLogger(__name__)
+
+GEO_EXTENSIONS = {".gpkg", ".geojson", ".json", ".shp"}
+TABLE_EXTENSIONS = {".csv", ".xlsx"}
+WGS84 = pyproj.CRS.from_epsg(4326)
+_GEOGRAPHIC_AS_WGS84 = {4326, 4490}
+_WKT_HEADERS = {"wkt", "geometry", "geom", "几何", "空间信息"}
+
+
+@dataclass
+class Layer:
+    """One input as read.
+
+    Attributes
+    ----------
+    name : str
+        Input name (``schools``, ``units`` …).
+    path : Path
+        The file read.
+    frame : DataFrame or GeoDataFrame
+        Columns renamed to SPEC names, index 0..n-1 (row ``i`` is data row ``i + 1``); a
+        GeoDataFrame in EPSG:4326 when the input has geometry or lon/lat columns.
+    renamed : dict
+        Original header -> SPEC name, for the report.
+    converted : str or None
+        The coordinate system converted from (``"gcj02"``/``"bd09"``), if any.
+    """
+
+    name: str
+    path: Path
+    frame: pd.DataFrame
+    renamed: dict = field(default_factory=dict)
+    converted: str | None = None
+
+    @property
+    def file(self) -> str:
+        return self.path.name
+
+
+def find_inputs(data_dir: str | Path) -> tuple[dict[str, Path], list[Problem]]:
+    """Find the file of each input in ``data_dir`` by stem.
+
+    Returns
+    -------
+    files : dict
+        Input name -> path (only inputs present).
+    problems : list of Problem
+        A warning where several files could be the same input (the one used is named).
+    """
+    data_dir = Path(data_dir)
+    problems: list[Problem] = []
+    found: dict[str, Path] = {}
+    entries = sorted(p for p in data_dir.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+    for name in aliases.INPUTS:
+        stems = [s.lower() for s in aliases.FILE_STEMS[name]]
+        cands = [p for p in entries if p.stem.lower() in stems and p.suffix.lower() in aliases.EXTENSIONS]
+        if not cands:
+            continue
+        cands.sort(key=lambda p: (stems.index(p.stem.lower()), aliases.EXTENSIONS.index(p.suffix.lower())))
+        found[name] = cands[0]
+        if len(cands) > 1:
+            problems.append(Problem(
+                cands[0].name, None, None, None,
+                f"{aliases.INPUT_NAMES_ZH[name]}有多个文件：{'、'.join(p.name for p in cands)}；只读取 {cands[0].name}",
+                "删除或改名不用的文件，避免读错版本", "warning"))
+    return found, problems
+
+
+def read_mapping(path: str | Path | None) -> tuple[dict[str, dict[str, str]], list[Problem]]:
+    """Read a column-mapping file (CSV with columns ``file, source, target``).
+
+    ``file`` is an input name (``schools``), a file name (``学校.xlsx``), its stem, or ``*`` (or
+    empty) for every file. Headers 文件/原列名/标准列名 are accepted too.
+
+    Returns
+    -------
+    mapping : dict
+        Normalised file key -> {source header: target column}.
+    problems : list of Problem
+    """
+    if path is None:
+        return {}, []
+    path = Path(path)
+    try:
+        frame = _read_csv_text(path, header_row=0)
+    except (OSError, ValueError) as exc:
+        return {}, [Problem(path.name, None, None, None, f"无法读取列名对照文件：{exc}",
+                            "对照文件应为 CSV，三列：file,source,target")]
+    cols = {aliases.normalise_header(c): c for c in frame.columns}
+    want = {"file": ("file", "文件"), "source": ("source", "原列名", "原表头"),
+            "target": ("target", "标准列名", "目标列名")}
+    pick = {}
+    problems = []
+    for key, names in want.items():
+        hit = next((cols[n] for n in names if n in cols), None)
+        if hit is None:
+            problems.append(Problem(path.name, None, None, key, f"列名对照文件缺少 {key} 列",
+                                    "对照文件三列为 file,source,target（文件、原列名、标准列名）"))
+        pick[key] = hit
+    if problems:
+        return {}, problems
+    mapping: dict[str, dict[str, str]] = {}
+    for i, row in frame.iterrows():
+        src, tgt = row[pick["source"]], row[pick["target"]]
+        if _blank(src) or _blank(tgt):
+            problems.append(Problem(path.name, int(i) + 1, None, None, "原列名或标准列名为空",
+                                    "每行填写 file、source、target 三项"))
+            continue
+        fkey = "*" if _blank(row[pick["file"]]) else str(row[pick["file"]]).strip().lower()
+        mapping.setdefault(fkey, {})[str(src).strip()] = str(tgt).strip()
+    return mapping, problems
+
+
+def mapping_for(mapping: dict[str, dict[str, str]], name: str, path: Path) -> dict[str, str]:
+    """The mapping-file entries that apply to input ``name`` read from ``path``."""
+    out: dict[str, str] = {}
+    for key in ("*", name, path.stem.lower(), path.name.lower()):
+        out.update(mapping.get(key, {}))
+    return out
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
+
+
+def _decode(raw: bytes) -> str:
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError("文件编码无法识别（既不是 UTF-8 也不是 GBK）")
+
+
+def _read_csv_text(path: Path, header_row: int | None = None) -> pd.DataFrame:
+    text = _decode(path.read_bytes())
+    if not text.strip():
+        return pd.DataFrame()
+    first = text.splitlines()[0]
+    try:
+        sep = csv.Sniffer().sniff(first, delimiters=",\t;|").delimiter if first else ","
+    except csv.Error:
+        sep = ","
+    return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, header=header_row,
+                       skip_blank_lines=True, keep_default_na=False, na_values=[""])
+
+
+def _pick_header(raw: pd.DataFrame, name: str, explicit: dict[str, str]) -> int:
+    """Index of the header line among the first ten (the one with most known names)."""
+    table = aliases.alias_table(name)
+    known = set(table) | {aliases.normalise_header(k) for k in explicit}
+    best, best_score = 0, -1
+    for i in range(min(10, len(raw))):
+        score = sum(aliases.normalise_header(v) in known for v in raw.iloc[i] if not _blank(v))
+        if score > best_score:
+            best, best_score = i, score
+    return best
+
+
+def _with_header(raw: pd.DataFrame, name: str, explicit: dict[str, str]) -> pd.DataFrame:
+    if raw.empty:
+        return pd.DataFrame()
+    h = _pick_header(raw, name, explicit)
+    header = [("" if _blank(v) else str(v).strip()) for v in raw.iloc[h]]
+    header = [c or f"未命名列{j + 1}" for j, c in enumerate(header)]
+    body = raw.iloc[h + 1:].reset_index(drop=True)
+    body.columns = header
+    filled = np.flatnonzero(body.notna().any(axis=1).to_numpy())
+    # trailing empty lines are dropped; empty lines in between keep their row number
+    return body.iloc[: (filled[-1] + 1) if len(filled) else 0].reset_index(drop=True)
+
+
+def read_table(path: Path, name: str, explicit: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read a CSV or XLSX file as text columns (header line found among the first ten lines)."""
+    explicit = explicit or {}
+    if path.suffix.lower() == ".csv":
+        raw = _read_csv_text(path, header_row=None)
+    else:
+        raw = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl")
+        raw = raw.map(lambda v: v if _blank(v) else _cell_text(v))
+    return _with_header(raw, name, explicit)
+
+
+def _cell_text(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if hasattr(v, "isoformat"):
+        return v.isoformat()[:10] if hasattr(v, "hour") and not (v.hour or v.minute) else v.isoformat()
+    return str(v)
+
+
+def _read_geo(path: Path) -> gpd.GeoDataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "could not parse column as JSON": kept as text
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _read_geo_raw(path)
+
+
+def _read_geo_raw(path: Path) -> gpd.GeoDataFrame:
+    if path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").exists() \
+            and not path.with_suffix(".CPG").exists():
+        try:
+            return gpd.read_file(path, engine="pyogrio", encoding="UTF-8")
+        except UnicodeDecodeError:
+            log.info("%s: .dbf 不是 UTF-8，按 GB18030 读取", path.name)
+            return gpd.read_file(path, engine="pyogrio", encoding="GB18030")
+    return gpd.read_file(path, engine="pyogrio")
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, bool]:
+    """Reproject to EPSG:4326; returns (frame, was given in longitude/latitude)."""
+    crs = gdf.crs
+    if crs is None:
+        return gdf.set_crs(WGS84, allow_override=True), True
+    epsg = crs.to_epsg()
+    if crs.is_geographic and epsg in _GEOGRAPHIC_AS_WGS84:
+        return gdf.set_crs(WGS84, allow_override=True), True
+    out = gdf.to_crs(WGS84)
+    return out, bool(crs.is_geographic)
+
+
+def _points_from_lonlat(frame: pd.DataFrame, file: str, problems: list[Problem]) -> gpd.GeoSeries:
+    lon = pd.to_numeric(frame["lon"], errors="coerce")
+    lat = pd.to_numeric(frame["lat"], errors="coerce")
+    for col, num in (("lon", lon), ("lat", lat)):
+        raw = frame[col]
+        bad = raw.map(lambda v: not _blank(v)).to_numpy(dtype=bool) & num.isna().to_numpy()
+        for pos in np.flatnonzero(bad):
+            problems.append(Problem(file, int(frame.index[pos]) + 1, None, col, f"坐标不是数字：{raw.iloc[pos]!r}",
+                                    "经纬度填十进制度数，例如 106.52、38.91（不要写度分秒或“°”）"))
+    ok = lon.notna() & lat.notna()
+    geoms = np.full(len(frame), None, dtype=object)
+    geoms[ok.to_numpy()] = shapely.points(lon[ok].to_numpy(), lat[ok].to_numpy())
+    return gpd.GeoSeries(geoms, index=frame.index, crs=WGS84)
+
+
+def read_layer(path: str | Path, name: str, coords: str | None = None,
+               mapping: dict[str, dict[str, str]] | None = None) -> tuple[Layer | None, list[Problem]]:
+    """Read one input file.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+    name : str
+        The input it is (one of :data:`geodata.aliases.INPUTS`).
+    coords : {None, "wgs84", "gcj02", "bd09"}
+        The system of longitude/latitude input, converted to WGS84.
+    mapping : dict, optional
+        Parsed mapping file (:func:`read_mapping`).
+
+    Returns
+    -------
+    layer : Layer or None
+        None when the file cannot be read at all.
+    problems : list of Problem
+        Unreadable file, ambiguous headers, unparseable coordinates.
+    """
+    path = Path(path)
+    problems: list[Problem] = []
+    explicit = mapping_for(mapping or {}, name, path)
+    ext = path.suffix.lower()
+    try:
+        if ext in GEO_EXTENSIONS:
+            frame = _read_geo(path)
+        elif ext in TABLE_EXTENSIONS:
+            frame = read_table(path, name, explicit)
+        else:
+            raise ValueError(f"不支持的文件格式 {ext}")
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a user-facing problem
+        log.debug("reading %s failed", path, exc_info=True)
+        reason = str(exc).split("; It might help")[0].replace(str(path), path.name)
+        problems.append(Problem(path.name, None, None, None, f"文件无法读取：{reason}",
+                                "确认文件未损坏、未被 Excel 占用；格式应为 gpkg、geojson、shp、csv 或 xlsx"))
+        return None, problems
+    frame = frame.reset_index(drop=True)
+    columns = [c for c in frame.columns if c != getattr(frame, "_geometry_column_name", None)]
+    renamed, dups = aliases.rename_columns([str(c) for c in columns], name, explicit)
+    for col, other, target in dups:
+        problems.append(Problem(path.name, None, None, col,
+                                f"列“{col}”与“{other}”都对应标准列 {target}，只使用“{other}”",
+                                "删除或改名多余的列，或用 --mapping 对照文件指明", "warning"))
+    geo = isinstance(frame, gpd.GeoDataFrame)
+    if geo:
+        geom_name = frame.geometry.name
+        frame = frame.rename(columns={c: t for c, t in renamed.items() if c != geom_name})
+        if geom_name != "geometry":
+            frame = frame.rename_geometry("geometry")
+    else:
+        frame = frame.rename(columns=renamed)
+    converted = None
+    if geo:
+        frame, lonlat = _to_wgs84(frame)
+    else:
+        wkt_col = next((c for c in frame.columns if aliases.normalise_header(c) in _WKT_HEADERS), None)
+        if "lon" in frame.columns and "lat" in frame.columns:
+            geoms = _points_from_lonlat(frame, path.name, problems)
+        elif wkt_col is not None:
+            geoms = _from_wkt(frame[wkt_col], path.name, problems)
+            frame = frame.drop(columns=[wkt_col])
+        else:
+            geoms = None
+        if geoms is not None:
+            frame = gpd.GeoDataFrame(frame, geometry=geoms, crs=WGS84)
+        lonlat = True
+    if isinstance(frame, gpd.GeoDataFrame) and lonlat and coords in ("gcj02", "bd09"):
+        func = coords_mod.gcj02_to_wgs84 if coords == "gcj02" else coords_mod.bd09_to_wgs84
+        frame = frame.copy()
+        has = frame.geometry.notna() & ~frame.geometry.is_empty
+        frame.loc[has, "geometry"] = coords_mod.transform_geometries(frame.geometry[has].to_numpy(), func)
+        if {"lon", "lat"} <= set(frame.columns):
+            pts = frame.geometry
+            frame["lon"] = [g.x if g is not None and g.geom_type == "Point" else np.nan for g in pts]
+            frame["lat"] = [g.y if g is not None and g.geom_type == "Point" else np.nan for g in pts]
+        converted = coords
+        log.info("%s: 经纬度由 %s 转换为 WGS84", path.name, coords)
+    return Layer(name, path, frame, renamed, converted), problems
+
+
+def _from_wkt(series: pd.Series, file: str, problems: list[Problem]) -> gpd.GeoSeries:
+    out = []
+    for i, v in series.items():
+        if _blank(v):
+            out.append(None)
+            continue
+        try:
+            out.append(shapely.from_wkt(str(v)))
+        except shapely.errors.GEOSException:
+            problems.append(Problem(file, int(i) + 1, None, str(series.name), "几何（WKT）无法解析",
+                                    "WKT 应形如 POLYGON ((106.5 38.9, ...))，经度在前"))
+            out.append(None)
+    return gpd.GeoSeries(out, index=series.index, crs=WGS84)
+
+
+def read_folder(data_dir: str | Path, coords: str | None = None, mapping: str | Path | None = None
+                ) -> tuple[dict[str, Layer], Path | None, list[Problem]]:
+    """Read every input present in a data folder.
+
+    Returns
+    -------
+    layers : dict
+        Input name -> :class:`Layer` (inputs that could be read).
+    scenario_path : Path or None
+        ``scenario.toml`` (or 情景.toml) when present.
+    problems : list of Problem
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return {}, None, [Problem(str(data_dir), None, None, None, "数据文件夹不存在",
+                                  "检查路径，或不给路径以使用内置示例数据")]
+    mapping_dict, problems = read_mapping(mapping)
+    files, found_problems = find_inputs(data_dir)
+    problems += found_problems
+    layers: dict[str, Layer] = {}
+    for name, path in files.items():
+        layer, probs = read_layer(path, name, coords=coords, mapping=mapping_dict)
+        problems += probs
+        if layer is not None:
+            layers[name] = layer
+    scenario_path = next((p for p in (data_dir / "scenario.toml", data_dir / "情景.toml") if p.exists()), None)
+    return layers, scenario_path, problems

@@ -1,0 +1,860 @@
+"""Check a data folder and collect every problem in one pass.
+
+:func:`check_folder` reads every input (:mod:`geodata.readers`), checks and normalises each one
+(types, ids, values, geometry), cross-checks them (zones, plan and roster schools, extents,
+scenario), projects everything to the data's UTM zone and aggregates households into units. It
+never stops at the first problem: each check runs on what could be read, and the result carries the
+full list. :func:`validate_folder` returns just that list (``zoning validate``);
+:func:`geodata.dataset.load_dataset` raises it as a :class:`~geodata.errors.DataError` when any is
+an error.
+
+Row numbers are 1-based data rows (the header is row 0).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geodata import aggregate, aliases, coords as coords_mod, readers
+from geodata.errors import Problem
+from zoning import policy
+from zoning.scenario import Scenario, ScenarioError, load_scenario
+
+log = logging.getLogger(__name__)
+
+FAR_KM = 50.0
+YEAR_MIN, YEAR_MAX = 1900, 2100
+INDICATOR_COLUMNS = list(policy.INDICATORS) + ["music_rooms", "art_rooms"]
+LEVEL_FIX = "学段应为 primary、junior 或 nine_year（小学、初中、九年一贯制）"
+
+
+@dataclass
+class Checked:
+    """Everything :func:`check_folder` found.
+
+    Attributes
+    ----------
+    layers : dict
+        Input name -> normalised frame (GeoDataFrames in :attr:`crs`; plan and roster plain).
+    files : dict
+        Input name -> path read.
+    crs : pyproj.CRS or None
+        The UTM CRS chosen from the data (None when no coordinates could be read).
+    scenario : Scenario or None
+        The folder's scenario (None when absent or invalid).
+    scenario_path : Path or None
+    base_year : int
+    aggregation : Aggregation or None
+        Households -> units, when households were given.
+    problems : list of Problem
+    """
+
+    layers: dict = field(default_factory=dict)
+    files: dict = field(default_factory=dict)
+    crs: pyproj.CRS | None = None
+    scenario: Scenario | None = None
+    scenario_path: Path | None = None
+    base_year: int = 2022
+    aggregation: aggregate.Aggregation | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+class _Report:
+    """Problems of one file."""
+
+    def __init__(self, file: str, problems: list[Problem], default_severity: str = "error"):
+        self.file = file
+        self.problems = problems
+        self.default_severity = default_severity
+
+    def add(self, row, id_, column, problem, fix, severity=None):
+        severity = severity or self.default_severity
+        self.problems.append(Problem(self.file, None if row is None else int(row), None if id_ is None else str(id_),
+                                     column, problem, fix, severity))
+
+
+# ----------------------------------------------------------------------------------------------
+# value helpers
+
+
+def _blank(v) -> bool:
+    if v is None:
+        return True
+    try:
+        if pd.isna(v):
+            return True
+    except (TypeError, ValueError):
+        return False
+    return str(v).strip() == ""
+
+
+def id_text(v) -> str | None:
+    """An id as text: None for blank, ``12.0`` -> ``"12"``, surrounding spaces removed."""
+    if _blank(v):
+        return None
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    s = str(v).strip()
+    if re.fullmatch(r"-?\d+\.0+", s):
+        s = s.split(".")[0]
+    return s
+
+
+def _obj(values, index) -> pd.Series:
+    """An object column (None stays None; pandas 3 would turn a list of str/None into str + NaN)."""
+    if values is None:
+        values = [None] * len(index)
+    return pd.Series(list(values), index=index, dtype=object)
+
+
+def _lists(frame: pd.DataFrame) -> dict:
+    """Columns as plain lists (row access by position is much faster than ``.at``)."""
+    return {c: frame[c].tolist() for c in frame.columns if c != "geometry"}
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return pd.Series([None if _blank(v) else str(v).strip() for v in series], index=series.index, dtype=object)
+
+
+def _row_ids(frame: pd.DataFrame, col: str) -> pd.Series:
+    if col in frame.columns:
+        return pd.Series([id_text(v) for v in frame[col]], index=frame.index, dtype=object)
+    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
+def _require(frame, cols, rep: _Report, what: str) -> bool:
+    ok = True
+    for col in cols:
+        if col not in frame.columns:
+            rep.add(None, None, col, f"缺少必填列 {col}（{what}）",
+                    f"添加 {col} 列（或中文表头，如 {_zh_hint(col)}），或用 --mapping 对照文件指明", "error")
+            ok = False
+    return ok
+
+
+def _zh_hint(col: str) -> str:
+    for table in (*aliases.PER_INPUT.values(), aliases.COMMON):
+        if col in table and table[col]:
+            return "、".join(table[col][:2])
+    return col
+
+
+def _check_ids(frame, col, rep: _Report, label: str) -> pd.Series:
+    ids = _row_ids(frame, col)
+    if col not in frame.columns:
+        return ids
+    first: dict[str, int] = {}
+    for i, v in ids.items():
+        if v is None:
+            rep.add(i + 1, None, col, f"{label}为空", f"每行都要填写{label}，且不能重复")
+        elif v in first:
+            rep.add(i + 1, v, col, f"{label}重复：“{v}”（第 {first[v]} 行已出现）", f"改为唯一的{label}，或删除重复行")
+        else:
+            first[v] = i + 1
+    return ids
+
+
+_NUM_CLEAN = re.compile(r"[,\s，]")
+
+
+def _numbers(frame, col, rep: _Report, ids, *, integer=True, positive=False, label=None) -> pd.Series:
+    """Numeric column (float, NaN for blank) with problems for text, negative, fractional values."""
+    label = label or col
+    if col not in frame.columns:
+        return pd.Series(np.nan, index=frame.index)
+    raw = frame[col]
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        vals = raw.to_numpy(dtype=float, na_value=np.nan)
+        bad = np.isfinite(vals) & ((vals < 0) | (positive & (vals == 0)) | (integer & (vals != np.round(vals))))
+        if not bad.any():
+            return pd.Series(vals, index=frame.index)
+    out = np.full(len(frame), np.nan)
+    for pos, (i, v) in enumerate(raw.items()):
+        if _blank(v):
+            continue
+        try:
+            x = float(_NUM_CLEAN.sub("", str(v))) if not isinstance(v, (int, float, np.number)) else float(v)
+        except ValueError:
+            rep.add(i + 1, ids[i], col, f"{label}不是数字：“{v}”", "只填阿拉伯数字，不要带单位或文字（如“45人”写作 45）")
+            continue
+        if not np.isfinite(x):
+            rep.add(i + 1, ids[i], col, f"{label}不是有限数字：“{v}”", "填写实际数值")
+            continue
+        if x < 0 or (positive and x == 0):
+            rep.add(i + 1, ids[i], col, f"{label}不能为{'负数' if x < 0 else '零'}：{v}",
+                    "填写不小于 0 的数" if not positive else "填写大于 0 的数")
+            continue
+        if integer and not float(x).is_integer():
+            rep.add(i + 1, ids[i], col, f"{label}应为整数：{v}", "人数、班数、教室数填整数")
+            continue
+        out[pos] = x
+    return pd.Series(out, index=frame.index)
+
+
+def _years(frame, col, rep: _Report, ids, label) -> pd.Series:
+    out = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    if col not in frame.columns:
+        return out
+    for i, v in frame[col].items():
+        if _blank(v):
+            continue
+        s = str(v).strip()
+        m = re.fullmatch(r"(\d{4})(?:\.0+|年)?", s)
+        year = int(m.group(1)) if m else None
+        if year is None or not YEAR_MIN <= year <= YEAR_MAX:
+            rep.add(i + 1, ids[i], col, f"{label}不是有效年份：“{v}”", "填写四位年份，例如 2023")
+            continue
+        out[i] = year
+    return out
+
+
+_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]?\s*(\d{1,2})?\s*[-/.月]?\s*(\d{1,2})?\s*日?(?:[ T].*)?$")
+
+
+def parse_birth(value) -> tuple[int | None, int | None, int | None] | None:
+    """(year, month, day) of a birth date such as 2016-05-03, 2016/5/3, 20160503, 2016年5月;
+    None when it cannot be read."""
+    if _blank(value):
+        return (None, None, None)
+    s = str(value).strip()
+    if re.fullmatch(r"\d{8}", s):
+        y, m, d = int(s[:4]), int(s[4:6]), int(s[6:])
+    else:
+        mt = _DATE.match(s)
+        if not mt:
+            return None
+        y = int(mt.group(1))
+        m = int(mt.group(2)) if mt.group(2) else None
+        d = int(mt.group(3)) if mt.group(3) else None
+    if not YEAR_MIN <= y <= YEAR_MAX or (m is not None and not 1 <= m <= 12) or (d is not None and not 1 <= d <= 31):
+        return None
+    return (y, m, d)
+
+
+# ----------------------------------------------------------------------------------------------
+# geometry
+
+
+_KINDS = {
+    "point": ({"Point"}, "点"),
+    "line": ({"LineString", "MultiLineString"}, "线"),
+    "areal": ({"Polygon", "MultiPolygon", "Point"}, "面（或点）"),
+}
+
+
+def _lonlat_problem(geom) -> str | None:
+    """Why a WGS84 geometry's coordinates are impossible (None when they are fine)."""
+    minx, miny, maxx, maxy = geom.bounds
+    if -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90:
+        return None
+    if max(abs(minx), abs(maxx), abs(miny), abs(maxy)) > 1000:
+        return "坐标像是以米为单位的投影坐标，却没有声明坐标系"
+    if -90 <= minx and maxx <= 90 and -180 <= miny and maxy <= 180:
+        return "纬度超出 ±90°，经度和纬度可能填反了"
+    return "坐标超出经纬度范围"
+
+
+def _check_geometry(frame, rep: _Report, ids, kind: str, label: str) -> gpd.GeoSeries:
+    """Check presence, type, coordinate range and validity; returns the usable geometries
+    (None where unusable; invalid polygons repaired)."""
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return gpd.GeoSeries([None] * len(frame), index=frame.index, crs=readers.WGS84)
+    allowed, kind_zh = _KINDS[kind]
+    out = []
+    for i, g in frame.geometry.items():
+        if g is None or g.is_empty:
+            rep.add(i + 1, ids[i], "geometry", f"{label}没有几何（坐标或范围为空）",
+                    "补全经纬度或范围；点数据填 lon/lat（经度/纬度）两列")
+            out.append(None)
+            continue
+        why = _lonlat_problem(g)
+        if why:
+            rep.add(i + 1, ids[i], "geometry", f"{why}（{g.bounds[0]:.4g}, {g.bounds[1]:.4g}）",
+                    "经度在前、纬度在后（平罗约为 106.5, 38.9）；投影坐标请用带坐标系的 shp/gpkg")
+            out.append(None)
+            continue
+        gtype = g.geom_type
+        if kind == "line" and gtype == "Polygon":
+            g = g.boundary
+            gtype = g.geom_type
+        if gtype == "MultiPoint" and kind in ("point", "areal") and len(g.geoms) == 1:
+            g = g.geoms[0]
+            gtype = "Point"
+        if gtype not in allowed:
+            if kind == "point" and gtype in ("Polygon", "MultiPolygon"):
+                rep.add(i + 1, ids[i], "geometry", f"{label}应为{kind_zh}，却是{gtype}；已取面内一点代替",
+                        "学校用点表示（校门或教学楼位置）", "warning")
+                g = g.representative_point()
+            else:
+                rep.add(i + 1, ids[i], "geometry", f"{label}的几何类型应为{kind_zh}，却是 {gtype}",
+                        f"改为{kind_zh}数据")
+                out.append(None)
+                continue
+        if gtype in ("Polygon", "MultiPolygon") and not g.is_valid:
+            reason = shapely.is_valid_reason(g)
+            fixed = shapely.make_valid(g)
+            if fixed.geom_type == "GeometryCollection":
+                polys = [p for p in fixed.geoms if p.geom_type in ("Polygon", "MultiPolygon")]
+                fixed = shapely.union_all(polys) if polys else None
+            if fixed is None or fixed.is_empty:
+                rep.add(i + 1, ids[i], "geometry", f"{label}的范围无效且无法修复（{reason}）", "重新绘制该范围")
+                out.append(None)
+                continue
+            rep.add(i + 1, ids[i], "geometry", f"{label}的范围自相交或无效（{reason}），已自动修复",
+                    "在 GIS 软件中检查并重新绘制该范围", "warning")
+            g = fixed
+        out.append(g)
+    return gpd.GeoSeries(out, index=frame.index, crs=readers.WGS84)
+
+
+# ----------------------------------------------------------------------------------------------
+# per-input checks
+
+
+def check_schools(layer: readers.Layer, problems: list[Problem]) -> gpd.GeoDataFrame:
+    """Check and normalise the schools input (SPEC §2)."""
+    f = layer.frame
+    F = _lists(f)
+    rep = _Report(layer.file, problems)
+    _require(f, ["school_id", "name", "level"], rep, "学校代码、学校名称、学段")
+    if not isinstance(f, gpd.GeoDataFrame):
+        _require(f, ["lon", "lat"], rep, "学校位置的经度、纬度")
+    ids = _check_ids(f, "school_id", rep, "学校代码")
+    out = pd.DataFrame({"school_id": ids}, index=f.index)
+    names = _text(f["name"]) if "name" in f.columns else pd.Series([None] * len(f), index=f.index, dtype=object)
+    for i, v in names.items():
+        if v is None and "name" in f.columns:
+            rep.add(i + 1, ids[i], "name", "学校名称为空", "填写学校名称（如 城关八小）")
+    out["name"] = [n if n is not None else (ids[i] or "") for i, n in names.items()]
+    levels = []
+    for i in f.index:
+        raw = F["level"][i] if "level" in f.columns else None
+        lv = aliases.normalise_value(raw, aliases.LEVEL_VALUES)
+        if lv is None and "level" in f.columns:
+            rep.add(i + 1, ids[i], "level", f"学段取值未知：“{'' if _blank(raw) else raw}”", LEVEL_FIX)
+        levels.append(lv)
+    out["level"] = _obj(levels, f.index)
+    out["classrooms"] = _numbers(f, "classrooms", rep, ids, label="教室数")
+    out["capacity"] = _numbers(f, "capacity", rep, ids, label="学位数")
+    for i in f.index:
+        if np.isnan(out["classrooms"].iat[i]) and np.isnan(out["capacity"].iat[i]) and not any(
+                c in f.columns and not _blank(F[c][i]) for c in ("classrooms", "capacity")):
+            rep.add(i + 1, ids[i], "classrooms", "教室数和学位数都没有填写", "至少填写教室数（classrooms）或学位数（capacity）之一")
+    out["open_year"] = _years(f, "open_year", rep, ids, "开办年份")
+    out["close_year"] = _years(f, "close_year", rep, ids, "停办年份")
+    for i in f.index:
+        o, c = out["open_year"].iat[i], out["close_year"].iat[i]
+        if not pd.isna(o) and not pd.isna(c) and c <= o:
+            rep.add(i + 1, ids[i], "close_year", f"停办年份 {c} 不晚于开办年份 {o}", "核对开办、停办年份")
+    for g in range(1, 10):
+        for prefix, label in (("enrolled_g", f"{g} 年级在校生"), ("classes_g", f"{g} 年级班数")):
+            col = f"{prefix}{g}"
+            vals = _numbers(f, col, rep, ids, label=label)
+            out[col] = vals.fillna(0).astype("int64")
+    for col, label in (("size_limit", "校额上限"), ("class_limit", "班额上限")):
+        out[col] = _numbers(f, col, rep, ids, positive=True, label=label)
+    out["address"] = [a or "" for a in _text(f["address"])] if "address" in f.columns else ""
+    for col in INDICATOR_COLUMNS:
+        if col in f.columns:
+            integer = col in ("teachers_above_degree", "backbone_teachers", "pe_art_teachers",
+                              "multimedia_classrooms", "music_rooms", "art_rooms")
+            out[col] = _numbers(f, col, rep, ids, integer=integer, label=policy.INDICATOR_NAMES.get(col, col))
+    geoms = _check_geometry(f, rep, ids, "point", "学校位置")
+    return gpd.GeoDataFrame(out, geometry=geoms.values, crs=readers.WGS84)
+
+
+def check_units(layer: readers.Layer, problems: list[Problem], has_households: bool) -> gpd.GeoDataFrame:
+    """Check and normalise the units input (SPEC §2)."""
+    f = layer.frame
+    F = _lists(f)
+    rep = _Report(layer.file, problems)
+    _require(f, ["unit_id", "name"], rep, "单元代码、小区/村名称")
+    ids = _check_ids(f, "unit_id", rep, "单元代码")
+    out = pd.DataFrame({"unit_id": ids}, index=f.index)
+    names = _text(f["name"]) if "name" in f.columns else pd.Series([None] * len(f), index=f.index, dtype=object)
+    for i, v in names.items():
+        if v is None and "name" in f.columns:
+            rep.add(i + 1, ids[i], "name", "小区/村名称为空", "填写名称（招生片区划分表要列出它）")
+    out["name"] = [n if n is not None else (ids[i] or "") for i, n in names.items()]
+    out["township"] = [t or "" for t in _text(f["township"])] if "township" in f.columns else ""
+    grade_cols = [c for c in aggregate.GRADE_COLUMNS if c in f.columns]
+    totals = [c for c in ("students_primary", "students_junior") if c in f.columns]
+    if not grade_cols and not totals and not has_households:
+        rep.add(None, None, "students_g1", "没有学生人数列（students_g1…g9 或 students_primary/students_junior）",
+                "添加各年级人数列（如“一年级人数”），或提供住户/适龄儿童数据")
+    for col in aggregate.GRADE_COLUMNS:
+        g = col[-1]
+        out[col] = _numbers(f, col, rep, ids, label=f"{g} 年级人数").fillna(0).astype("int64")
+    for tcol, grades in (("students_primary", range(1, 7)), ("students_junior", range(7, 10))):
+        if tcol not in f.columns:
+            continue
+        tot = _numbers(f, tcol, rep, ids, label="小学生数" if tcol.endswith("primary") else "初中生数")
+        cols = [f"students_g{g}" for g in grades]
+        for i in f.index:
+            if np.isnan(tot[i]) or out.loc[i, cols].sum() > 0:
+                continue
+            base, rem = divmod(int(tot[i]), len(cols))
+            out.loc[i, cols] = [base + (k < rem) for k in range(len(cols))]
+        log.info("%s: 按 %s 总数平均分到各年级（有分年级人数的单元不变）", layer.file, tcol)
+    for col in aggregate.AGE_COLUMNS:
+        out[col] = _numbers(f, col, rep, ids, label=f"{col[-1]} 岁儿童数").fillna(0).astype("int64")
+    for col in ("primary_school", "junior_school"):
+        out[col] = _obj([id_text(v) for v in f[col]] if col in f.columns else None, f.index)
+    geoms = _check_geometry(f, rep, ids, "areal", "片区单元")
+    if not isinstance(f, gpd.GeoDataFrame):
+        rep.add(None, None, "geometry", "片区单元没有范围或位置（没有几何列或 lon/lat 列）",
+                "用 shp/gpkg/geojson 提供小区/村范围，或在表格中填经纬度")
+    return gpd.GeoDataFrame(out, geometry=geoms.values, crs=readers.WGS84)
+
+
+def check_households(layer: readers.Layer, problems: list[Problem]) -> gpd.GeoDataFrame:
+    """Check and normalise households (one row per child). Personal data: never written out."""
+    f = layer.frame
+    F = _lists(f)
+    rep = _Report(layer.file, problems)
+    _require(f, ["household_id"], rep, "住户/儿童编号")
+    if not isinstance(f, gpd.GeoDataFrame):
+        _require(f, ["lon", "lat"], rep, "住址经度、纬度")
+    if "birth_date" not in f.columns and "birth_year" not in f.columns and "grade" not in f.columns:
+        rep.add(None, None, "birth_date", "缺少出生日期（birth_date）或出生年份（birth_year）列",
+                "添加“出生日期”或“出生年份”列")
+    # household_id names the household: several children of one family share it
+    ids = _row_ids(f, "household_id")
+    out = pd.DataFrame({"household_id": ids}, index=f.index)
+    by, bm, bd = [], [], []
+    has_birth_col = "birth_date" in f.columns or "birth_year" in f.columns
+    for i in f.index:
+        y = m = d = None
+        bad = False
+        if "birth_date" in f.columns and not _blank(F["birth_date"][i]):
+            parsed = parse_birth(F["birth_date"][i])
+            if parsed is None:
+                bad = True
+                rep.add(i + 1, ids[i], "birth_date", f"出生日期无法识别：“{F['birth_date'][i]}”",
+                        "写作 2016-05-03 或 2016/5/3")
+            else:
+                y, m, d = parsed
+        if y is None and "birth_year" in f.columns and not _blank(F["birth_year"][i]):
+            parsed = parse_birth(F["birth_year"][i])
+            if parsed is None or parsed[0] is None:
+                bad = True
+                rep.add(i + 1, ids[i], "birth_year", f"出生年份不是有效年份：“{F['birth_year'][i]}”",
+                        "填写四位年份，例如 2016")
+            else:
+                y, bad = parsed[0], False
+        has_grade = "grade" in f.columns and not _blank(F["grade"][i])
+        if y is None and not bad and not has_grade and has_birth_col:
+            rep.add(i + 1, ids[i], "birth_date", "出生日期和年级都为空，无法计入任何年级或年龄",
+                    "填写出生日期（如 2016-05-03）；已在读的儿童填写年级")
+        by.append(y)
+        bm.append(m)
+        bd.append(d)
+    out["birth_year"] = pd.array(by, dtype="Int64")
+    out["birth_month"] = pd.array(bm, dtype="Int64")
+    out["birth_day"] = pd.array(bd, dtype="Int64")
+    grade = _numbers(f, "grade", rep, ids, label="年级")
+    for i, g in grade.items():
+        if not np.isnan(g) and not 1 <= g <= 9:
+            rep.add(i + 1, ids[i], "grade", f"年级应在 1–9 之间：{int(g)}", "义务教育年级填 1–9；未入学的儿童留空")
+            grade[i] = np.nan
+    out["grade"] = pd.array([None if np.isnan(g) else int(g) for g in grade], dtype="Int64")
+    out["school_id"] = _obj([id_text(v) for v in f["school_id"]] if "school_id" in f.columns else None, f.index)
+    geoms = _check_geometry(f, rep, ids, "point", "住址")
+    return gpd.GeoDataFrame(out, geometry=geoms.values, crs=readers.WGS84)
+
+
+def check_plan(layer: readers.Layer, problems: list[Problem]) -> pd.DataFrame:
+    """Check and normalise the enrollment plan (招生计划)."""
+    f = layer.frame
+    F = _lists(f)
+    rep = _Report(layer.file, problems)
+    _require(f, ["school_id", "year", "grade"], rep, "学校代码、年份、年级")
+    if "planned_classes" not in f.columns and "planned_students" not in f.columns:
+        rep.add(None, None, "planned_classes", "缺少计划班数（planned_classes）和计划人数（planned_students）列",
+                "至少填写计划班数或计划人数之一")
+    ids = _row_ids(f, "school_id")
+    for i, v in ids.items():
+        if v is None and "school_id" in f.columns:
+            rep.add(i + 1, None, "school_id", "学校代码为空", "每行填写学校代码")
+    out = pd.DataFrame({"school_id": ids}, index=f.index)
+    out["year"] = _years(f, "year", rep, ids, "年份")
+    grade = _numbers(f, "grade", rep, ids, label="年级")
+    for i, g in grade.items():
+        if not np.isnan(g) and not 1 <= g <= 9:
+            rep.add(i + 1, ids[i], "grade", f"年级应在 1–9 之间：{int(g)}", "招生年级通常为 1（小学）或 7（初中）")
+            grade[i] = np.nan
+    out["grade"] = pd.array([None if np.isnan(g) else int(g) for g in grade], dtype="Int64")
+    for col, label in (("planned_classes", "计划班数"), ("planned_students", "计划人数")):
+        vals = _numbers(f, col, rep, ids, label=label)
+        out[col] = pd.array([None if np.isnan(v) else int(v) for v in vals], dtype="Int64")
+    seen: dict[tuple, int] = {}
+    for i in f.index:
+        key = (out["school_id"].iat[i], out["year"].iat[i], out["grade"].iat[i])
+        if key[0] is None or pd.isna(key[1]) or pd.isna(key[2]):
+            continue
+        if key in seen:
+            rep.add(i + 1, key[0], None, f"同一学校、年份、年级的计划重复（第 {seen[key]} 行已有）", "合并或删除重复行")
+        else:
+            seen[key] = i + 1
+    return out
+
+
+def check_roster(layer: readers.Layer, problems: list[Problem]) -> pd.DataFrame:
+    """Check and normalise the autumn roster (学籍 export).
+
+    Row-level problems of a roster (duplicate or blank student ids, unknown entry, grade) are
+    warnings: the roster is what the autumn check examines, and it reports them per pupil; only
+    missing columns stop a run.
+    """
+    f = layer.frame
+    F = _lists(f)
+    rep = _Report(layer.file, problems, default_severity="warning")
+    _require(f, ["student_id", "school_id", "grade"], rep, "学生编号、学校代码、年级")
+    ids = _check_ids(f, "student_id", rep, "学生编号")
+    out = pd.DataFrame({"student_id": ids}, index=f.index)
+    out["school_id"] = _obj([id_text(v) for v in f["school_id"]] if "school_id" in f.columns else None, f.index)
+    for i, v in out["school_id"].items():
+        if v is None and "school_id" in f.columns:
+            rep.add(i + 1, ids[i], "school_id", "学校代码为空", "填写学生就读学校的学校代码")
+    grade = _numbers(f, "grade", rep, ids, label="年级")
+    for i, g in grade.items():
+        if not np.isnan(g) and not 1 <= g <= 9:
+            rep.add(i + 1, ids[i], "grade", f"年级应在 1–9 之间：{int(g)}", "填写 1–9")
+            grade[i] = np.nan
+    out["grade"] = pd.array([None if np.isnan(g) else int(g) for g in grade], dtype="Int64")
+    out["class_id"] = _obj([id_text(v) for v in f["class_id"]] if "class_id" in f.columns else None, f.index)
+    entries = []
+    for i in f.index:
+        raw = F["entry"][i] if "entry" in f.columns else None
+        if _blank(raw):
+            entries.append(None)
+            if "entry" in f.columns:
+                rep.add(i + 1, ids[i], "entry", "入学方式为空", "填写 新生、转入 或 在读（new/transfer_in/continuing）")
+            continue
+        e = aliases.normalise_value(raw, aliases.ENTRY_VALUES)
+        if e is None:
+            rep.add(i + 1, ids[i], "entry", f"入学方式取值未知：“{raw}”", "填写 新生、转入 或 在读（new/transfer_in/continuing）")
+        entries.append(e)
+    out["entry"] = _obj(entries, f.index)
+    out["unit_id"] = _obj([id_text(v) for v in f["unit_id"]] if "unit_id" in f.columns else None, f.index)
+    out["entry_date"] = _text(f["entry_date"]) if "entry_date" in f.columns else _obj(None, f.index)
+    if isinstance(f, gpd.GeoDataFrame):
+        geoms = _check_geometry(f, rep, ids, "point", "家庭住址")
+        out = gpd.GeoDataFrame(out, geometry=geoms.values, crs=readers.WGS84)
+    return out
+
+
+def check_lines(layer: readers.Layer, problems: list[Problem], label: str) -> gpd.GeoDataFrame:
+    """Check barriers or roads (lines, optional name and kind)."""
+    f = layer.frame
+    F = _lists(f)
+    rep = _Report(layer.file, problems)
+    if not isinstance(f, gpd.GeoDataFrame):
+        rep.add(None, None, "geometry", f"{label}没有几何（应为线数据）", f"用 shp/gpkg/geojson 提供{label}线")
+    ids = _row_ids(f, "name")
+    out = pd.DataFrame(index=f.index)
+    out["name"] = [n or "" for n in _text(f["name"])] if "name" in f.columns else ""
+    out["kind"] = [k or "" for k in _text(f["kind"])] if "kind" in f.columns else ""
+    for col in ("oneway", "speed_kmh", "walk", "drive"):
+        if col in f.columns:
+            out[col] = f[col].to_numpy()
+    geoms = _check_geometry(f, rep, ids, "line", label)
+    return gpd.GeoDataFrame(out, geometry=geoms.values, crs=readers.WGS84)
+
+
+def check_crossings(layer: readers.Layer, problems: list[Problem]) -> gpd.GeoDataFrame:
+    """Check named crossings of barriers (points)."""
+    f = layer.frame
+    F = _lists(f)
+    rep = _Report(layer.file, problems)
+    ids = _row_ids(f, "name")
+    out = pd.DataFrame(index=f.index)
+    out["name"] = [n or "" for n in _text(f["name"])] if "name" in f.columns else ""
+    out["kind"] = [k or "" for k in _text(f["kind"])] if "kind" in f.columns else ""
+    if "barrier" in f.columns:
+        out["barrier"] = [n or "" for n in _text(f["barrier"])]
+    geoms = _check_geometry(f, rep, ids, "point", "通道")
+    return gpd.GeoDataFrame(out, geometry=geoms.values, crs=readers.WGS84)
+
+
+# ----------------------------------------------------------------------------------------------
+# cross checks
+
+
+def choose_crs(layers: dict) -> pyproj.CRS | None:
+    """UTM zone from the units' (else the schools') WGS84 positions."""
+    for name in ("units", "schools", "households"):
+        g = layers.get(name)
+        if g is None or not isinstance(g, gpd.GeoDataFrame):
+            continue
+        geoms = g.geometry[g.geometry.notna()].to_numpy()
+        if len(geoms):
+            c = shapely.centroid(geoms)
+            return coords_mod.utm_crs_for(shapely.get_x(c), shapely.get_y(c))
+    return None
+
+
+def _core_box(units_m: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
+    geoms = units_m.geometry[units_m.geometry.notna()].to_numpy()
+    if not len(geoms):
+        return None
+    c = shapely.centroid(geoms)
+    x, y = shapely.get_x(c), shapely.get_y(c)
+    mx, my = np.median(x), np.median(y)
+    core = np.hypot(x - mx, y - my) <= 100_000
+    b = shapely.total_bounds(geoms[core])
+    return tuple(b)
+
+
+def check_extents(layers: dict, crs: pyproj.CRS, files: dict, problems: list[Problem]) -> None:
+    """Units, schools and crossings more than FAR_KM beyond the units' extent (swapped lon/lat,
+    wrong CRS). Offending geometries are set to None so later steps do not use them."""
+    ref = layers.get("units")
+    if ref is None or ref.geometry.notna().sum() == 0:
+        ref = layers.get("schools")
+    if ref is None or ref.geometry.notna().sum() == 0:
+        return
+    box = _core_box(ref.to_crs(crs))
+    if box is None:
+        return
+    pad = FAR_KM * 1000
+    minx, miny, maxx, maxy = box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad
+    to_m = pyproj.Transformer.from_crs(readers.WGS84, crs, always_xy=True)
+    for name, idcol, label in (("units", "unit_id", "片区单元"), ("schools", "school_id", "学校"),
+                               ("crossings", "name", "通道")):
+        g = layers.get(name)
+        if g is None:
+            continue
+        rep = _Report(files[name].name, problems)
+        for i, geom in g.geometry.items():
+            if geom is None:
+                continue
+            p = geom.representative_point() if geom.geom_type != "Point" else geom
+            x, y = to_m.transform(p.x, p.y)
+            if minx <= x <= maxx and miny <= y <= maxy:
+                continue
+            d_km = max(minx - x, x - maxx, miny - y, y - maxy, 0) / 1000 + FAR_KM
+            sx, sy = to_m.transform(p.y, p.x) if abs(p.x) <= 90 else (np.inf, np.inf)
+            if minx <= sx <= maxx and miny <= sy <= maxy:
+                why = "经度和纬度填反了"
+            else:
+                why = "坐标或坐标系可能有误（GCJ-02/BD-09 偏移只有几百米，不会这么远）"
+            rep.add(i + 1, g.at[i, idcol] or None, "geometry",
+                    f"{label}位置在其他数据范围之外约 {d_km:.0f} 公里：{why}（{p.x:.5f}, {p.y:.5f}）",
+                    "核对经纬度（平罗约为经度 106.5、纬度 38.9）及文件的坐标系")
+            g.at[i, "geometry"] = None
+
+
+def check_references(layers: dict, files: dict, problems: list[Problem]) -> None:
+    """Zones, plan, roster and households that name schools or units that do not exist."""
+    schools = layers.get("schools")
+    level_of = {}
+    if schools is not None:
+        level_of = {sid: lv for sid, lv in zip(schools["school_id"], schools["level"]) if sid is not None}
+    units = layers.get("units")
+    if units is not None and schools is not None:
+        rep = _Report(files["units"].name, problems)
+        for col, level in (("primary_school", "primary"), ("junior_school", "junior")):
+            uids_list = units["unit_id"].tolist()
+            for i, sid in enumerate(units[col].tolist()):
+                if sid is None:
+                    continue
+                uid = uids_list[i]
+                if sid not in level_of:
+                    rep.add(i + 1, uid, col, f"现划片学校“{sid}”在学校表中不存在",
+                            "填写学校表中的学校代码，或留空表示尚未划片")
+                elif level_of[sid] is not None and level not in policy.SERVES[level_of[sid]]:
+                    rep.add(i + 1, uid, col,
+                            f"现划片学校“{sid}”是{policy.LEVEL_NAMES_ZH[level_of[sid]]}，不招收{policy.LEVEL_NAMES_ZH[level]}",
+                            f"{col} 应填{policy.LEVEL_NAMES_ZH[level]}或九年一贯制学校的代码")
+    unit_ids = set(units["unit_id"].dropna()) if units is not None else set()
+    for name, severity in (("plan", "error"), ("roster", "warning"), ("households", "warning")):
+        frame = layers.get(name)
+        if frame is None or schools is None or "school_id" not in frame.columns:
+            continue
+        rep = _Report(files[name].name, problems)
+        idcol = {"plan": "school_id", "roster": "student_id", "households": "household_id"}[name]
+        row_ids = frame[idcol].tolist()
+        grades = frame["grade"].tolist() if "grade" in frame.columns else [None] * len(frame)
+        for i, sid in enumerate(frame["school_id"].tolist()):
+            if sid is None:
+                continue
+            if sid not in level_of:
+                rep.add(i + 1, row_ids[i], "school_id", f"学校代码“{sid}”在学校表中不存在",
+                        "填写学校表中的学校代码", severity)
+            elif name in ("plan", "roster") and not pd.isna(grades[i]):
+                g = int(grades[i])
+                lv = level_of[sid]
+                if lv is not None and g not in policy.SCHOOL_GRADES[lv]:
+                    rep.add(i + 1, row_ids[i], "grade",
+                            f"学校“{sid}”是{policy.LEVEL_NAMES_ZH[lv]}，没有 {g} 年级", "核对学校代码或年级", severity)
+    roster = layers.get("roster")
+    if roster is not None and units is not None and "unit_id" in roster.columns:
+        rep = _Report(files["roster"].name, problems)
+        students = roster["student_id"].tolist()
+        for i, uid in enumerate(roster["unit_id"].tolist()):
+            if uid is not None and uid not in unit_ids:
+                rep.add(i + 1, students[i], "unit_id", f"居住单元“{uid}”在片区单元表中不存在",
+                        "填写片区单元表中的单元代码", "warning")
+
+
+def check_scenario(scenario_path: Path | None, layers: dict, problems: list[Problem]) -> Scenario | None:
+    """Load scenario.toml, turning ScenarioError into Problems; check its ids against the data."""
+    if scenario_path is None:
+        return None
+    try:
+        sc = load_scenario(scenario_path)
+    except ScenarioError as exc:
+        for p in exc.problems:
+            problems.append(Problem(scenario_path.name, None, None, None, p,
+                                    "按 README 中的 scenario.toml 示例修改（未知设置项会被拒绝）"))
+        return None
+    schools = layers.get("schools")
+    units = layers.get("units")
+    sids = set(schools["school_id"].dropna()) if schools is not None else None
+    uids = set(units["unit_id"].dropna()) if units is not None else None
+    for uid, sid in sc.locks.items():
+        if uids is not None and uid not in uids:
+            problems.append(Problem(scenario_path.name, None, uid, "locks", f"锁定的片区单元“{uid}”不存在",
+                                    "[locks] 中填写片区单元表里的单元代码"))
+        if sids is not None and sid not in sids:
+            problems.append(Problem(scenario_path.name, None, uid, "locks", f"锁定到的学校“{sid}”不存在",
+                                    "[locks] 中填写学校表里的学校代码"))
+    for key, table in (("schools.open", sc.open_schools), ("schools.close", sc.close_schools)):
+        for sid in table:
+            if sids is not None and sid not in sids:
+                problems.append(Problem(scenario_path.name, None, sid, key, f"[{key}] 中的学校“{sid}”不存在",
+                                        "填写学校表里的学校代码（新校也要先列入学校表）"))
+    return sc
+
+
+# ----------------------------------------------------------------------------------------------
+# the whole folder
+
+
+def check_folder(data_dir: str | Path, coords: str | None = None, mapping: str | Path | None = None,
+                 base_year: int | None = None) -> Checked:
+    """Read, check, normalise, project and aggregate a data folder, collecting every problem.
+
+    Parameters
+    ----------
+    data_dir : path
+        The data folder.
+    coords : {None, "wgs84", "gcj02", "bd09"}
+        System of longitude/latitude input.
+    mapping : path, optional
+        Column-mapping CSV (``file,source,target``).
+    base_year : int, optional
+        Overrides the scenario's base year (ages are taken on 31 August of it).
+
+    Returns
+    -------
+    Checked
+    """
+    data_dir = Path(data_dir)
+    raw, scenario_path, problems = readers.read_folder(data_dir, coords=coords, mapping=mapping)
+    files = {name: layer.path for name, layer in raw.items()}
+    if not data_dir.is_dir():
+        return Checked(problems=problems)
+    present, _ = readers.find_inputs(data_dir)
+    for name in ("schools", "units"):
+        if name not in present:
+            problems.append(Problem(f"{name}.*", None, None, None,
+                                    f"缺少{aliases.INPUT_NAMES_ZH[name]}文件（必需）",
+                                    f"放入 {name}.gpkg/.shp/.geojson/.csv/.xlsx（或中文名，如 "
+                                    f"{aliases.FILE_STEMS[name][2]}.xlsx）"))
+    for name, layer in list(raw.items()):
+        if len(layer.frame) == 0:
+            required = name in ("schools", "units")
+            problems.append(Problem(layer.file, None, None, None, "文件没有数据行",
+                                    "填入数据，或删除这个空文件" if not required else "填入数据（此文件必需）",
+                                    "error" if required else "warning"))
+            del raw[name]  # nothing to check in it (and an empty optional input is simply absent)
+    layers: dict = {}
+    if "schools" in raw:
+        layers["schools"] = check_schools(raw["schools"], problems)
+    if "units" in raw:
+        layers["units"] = check_units(raw["units"], problems, has_households="households" in raw)
+    if "households" in raw:
+        layers["households"] = check_households(raw["households"], problems)
+    if "plan" in raw:
+        layers["plan"] = check_plan(raw["plan"], problems)
+    if "roster" in raw:
+        layers["roster"] = check_roster(raw["roster"], problems)
+    for name, label in (("barriers", "障碍线"), ("roads", "道路")):
+        if name in raw:
+            layers[name] = check_lines(raw[name], problems, label)
+    if "crossings" in raw:
+        layers["crossings"] = check_crossings(raw["crossings"], problems)
+
+    scenario = check_scenario(scenario_path, layers, problems)
+    if base_year is None:
+        base_year = scenario.base_year if scenario is not None else Scenario().base_year
+    check_references(layers, files, problems)
+    crs = choose_crs(layers)
+    checked = Checked(layers=layers, files=files, crs=crs, scenario=scenario, scenario_path=scenario_path,
+                      base_year=int(base_year), problems=problems)
+    if crs is None:
+        return checked
+    check_extents(layers, crs, files, problems)
+    for name, frame in list(layers.items()):
+        if isinstance(frame, gpd.GeoDataFrame):
+            layers[name] = frame.to_crs(crs)
+    if "households" in layers and "units" in layers:
+        agg = aggregate.aggregate_households(layers["households"], layers["units"], checked.base_year,
+                                             files["households"].name)
+        flagged = {(p.file, p.row) for p in problems if p.severity == "error"}
+        problems.extend(p for p in agg.problems if (p.file, p.row) not in flagged)
+        checked.aggregation = agg
+        units, probs = aggregate.apply_aggregation(layers["units"], agg, files["units"].name)
+        problems.extend(probs)
+        layers["units"] = units
+    roster = layers.get("roster")
+    if isinstance(roster, gpd.GeoDataFrame) and "units" in layers:
+        layers["roster"] = _roster_units(roster, layers["units"])
+    return checked
+
+
+def _roster_units(roster: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Fill a roster's missing unit_id from its home points, then drop the points."""
+    missing = roster["unit_id"].isna() & roster.geometry.notna()
+    out = pd.DataFrame(roster.drop(columns="geometry"))
+    if missing.any():
+        hh = roster.loc[missing, ["geometry"]].copy()
+        hh["household_id"] = roster.loc[missing, "student_id"]
+        unit_of, _ = aggregate._locate(hh, units)
+        out.loc[missing, "unit_id"] = unit_of.to_numpy()
+    return out
+
+
+def validate_folder(data_dir: str | Path | None, coords: str | None = None,
+                    mapping: str | Path | None = None) -> list[Problem]:
+    """Every problem of a data folder (the bundled sample when ``data_dir`` is None), errors first
+    in file order, then warnings.
+
+    Parameters
+    ----------
+    data_dir : path or None
+    coords : {None, "wgs84", "gcj02", "bd09"}
+    mapping : path, optional
+
+    Returns
+    -------
+    list of Problem
+    """
+    if data_dir is None:
+        from geodata.sample import sample_dir
+
+        data_dir = sample_dir()
+    problems = check_folder(data_dir, coords=coords, mapping=mapping).problems
+    return sorted(problems, key=lambda p: (p.severity != "error",))
