@@ -88,6 +88,8 @@ def validate_cmd(data_dir, coords, mapping):
     from geodata.errors import format_problems, errors
 
     problems = validate_folder(data_dir, coords=coords, mapping=mapping)
+    if data_dir is None:
+        click.echo("检查内置示例数据（按平罗县概况虚构的示意数据，非官方数据）")
     click.echo(format_problems(problems))
     n_err = len(errors(problems))
     n_warn = len(problems) - n_err

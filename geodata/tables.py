@@ -104,11 +104,12 @@ def to_tables(dataset: Dataset, scenario, cache_dir=None) -> ZoningTables:
     notes = []
     if dataset.is_sample:
         notes.append(SAMPLE_NOTE)
-    if source == "straight":
-        notes.append("没有道路数据，距离按直线计算" if roads is None else "道路网不连通，距离按直线计算")
-    else:
+    pair_notes = list(pairs.attrs.get("notes", []))
+    if source == "network":
         notes.append("距离按道路网计算")
-    notes += list(pairs.attrs.get("notes", []))
+    elif not any("直线" in n for n in pair_notes):
+        notes.append("没有道路数据，距离按直线计算" if roads is None else "道路网不可用，距离按直线计算")
+    notes += pair_notes
     notes += adjacency_notes(adj, units["name"].tolist())
     n_warn = len(dataset.warnings)
     if n_warn:
