@@ -91,3 +91,42 @@ def test_plan_reports_bad_scenario_without_traceback(tmp_path):
     assert res.exit_code == 2
     assert "horizn" in res.output and "gurobi" in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_cbc_when_asked_reaches_the_same_objective(tiny_plan, tmp_path):
+    from zoning.solver import SolverUnavailable, check_solver
+
+    try:
+        check_solver("cbc")
+    except SolverUnavailable:
+        pytest.skip("CBC is not installed here")
+    out, _ = tiny_plan
+    res = CliRunner().invoke(main, ["plan", str(TINY), "--out", str(tmp_path / "cbc"), "--solver", "cbc", "--no-map"])
+    assert res.exit_code == 0, res.output
+    a = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    b = json.loads((tmp_path / "cbc" / "metrics.json").read_text(encoding="utf-8"))
+    assert b["status"] == "optimal"
+    assert b["objective"] == pytest.approx(a["objective"], rel=1e-6)
+
+
+def test_time_limited_run_reports_its_gap_not_a_false_optimum():
+    """PuLP calls a time-limited HiGHS run "Optimal"; the tool reads the real status and gap."""
+    import random
+
+    import pulp
+    from zoning.solver import solve
+
+    prob = pulp.LpProblem("k", pulp.LpMaximize)
+    rng = random.Random(3)
+    xs = [prob.add_variable(f"x{i}", 0, 1, "Binary") for i in range(2000)]
+    prob.setObjective(pulp.LpAffineExpression({x: rng.randint(2000, 8000) for x in xs}))
+    for k in range(5):
+        w = {x: rng.randint(2000, 8000) for x in xs}
+        prob += pulp.LpConstraint(pulp.LpAffineExpression(w), pulp.LpConstraintLE, f"cap{k}", sum(w.values()) / 3 + 0.5)
+    res = solve(prob, "highs", time_limit=0.3, gap=0.0)
+    if res.status == "feasible":
+        assert pulp.LpStatus[prob.status] == "Optimal"  # the trap this guards against
+        assert res.gap is not None and res.gap > 0 and res.bound is not None
+        assert res.message.lower().startswith("time limit")
+    else:  # a fast machine may prove optimality in time: then the proven gap must be ~0
+        assert res.status == "optimal" and res.gap is not None and res.gap <= 1e-6
