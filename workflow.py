@@ -74,9 +74,48 @@ def load(data_dir=None, scenario_path=None, coords=None, mapping=None, overrides
     # road distances are cached by input hash in the user's cache folder, never beside the data
     tables = to_tables(dataset, scenario, cache_dir=default_cache_dir(None))
     problem = ZoningProblem.from_tables(tables, scenario)
+    _apply_survival(problem, scenario, data_dir)
     if scenario.keep_indicators:
         _apply_indicator_ceilings(problem, dataset)
     return Loaded(dataset, scenario, tables, problem)
+
+
+def _apply_survival(problem: ZoningProblem, scenario: Scenario, data_dir) -> None:
+    """Cohort-survival ratios: the scenario's where given, else estimated from ``history.*``.
+
+    ``history`` (历年在校生, optional) has one row per school, year and grade: school_id, year,
+    grade, students. Without either, every ratio is 1.0. The ratios used are reported.
+    """
+    from zoning.projection import estimate_survival
+
+    history_file = None
+    if data_dir is not None:
+        for ext in (".csv", ".xlsx"):
+            for stem in ("history", "历年在校生"):
+                if (Path(data_dir) / f"{stem}{ext}").exists():
+                    history_file = Path(data_dir) / f"{stem}{ext}"
+    if history_file is not None:
+        from geodata.readers import read_table
+        from geodata.errors import DataError, Problem
+
+        hist = read_table(history_file, "history")
+        missing = {"year", "grade", "students"} - set(hist.columns)
+        if missing:
+            raise DataError([Problem(history_file.name, None, None, ",".join(sorted(missing)),
+                                     "历年在校生表缺少列", "需要 school_id, year, grade, students 四列")])
+        ratios, table = estimate_survival(hist)
+        explicit = set()
+        for key in scenario.survival:
+            explicit.add(int(str(key).split("-")[0].lstrip("g")))
+        for g in range(1, 9):
+            if g not in explicit:
+                problem.survival[g - 1] = ratios[g - 1]
+        problem.notes.append("升级保留率由 " + history_file.name + " 估计：" + "，".join(
+            f"{r.from_grade}→{r.to_grade} 年级 {r.ratio:.3f}" for r in table.itertuples()))
+    elif scenario.survival:
+        problem.notes.append("升级保留率取自情景设置：" + "，".join(f"{k} = {v}" for k, v in scenario.survival.items()))
+    else:
+        problem.notes.append("升级保留率均取 1.0（没有历年在校生数据）")
 
 
 def _apply_indicator_ceilings(problem: ZoningProblem, dataset) -> None:

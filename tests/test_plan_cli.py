@@ -130,3 +130,20 @@ def test_time_limited_run_reports_its_gap_not_a_false_optimum():
         assert res.message.lower().startswith("time limit")
     else:  # a fast machine may prove optimality in time: then the proven gap must be ~0
         assert res.status == "optimal" and res.gap is not None and res.gap <= 1e-6
+
+
+def test_project_estimates_survival_from_history_and_reports_it(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(TINY, data)
+    rows = ["school_id,year,grade,students"]
+    for g in range(1, 6):
+        rows.append(f"A,2021,{g},300")
+        rows.append(f"A,2022,{g + 1},{270 if g == 1 else 300}")
+    (data / "history.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["project", str(data), "--out", str(tmp_path / "l.csv")])
+    assert res.exit_code == 0, res.output
+    led = pd.read_csv(tmp_path / "l.csv")
+    a = led[(led["school_id"] == "A")].set_index("year")
+    # 312 grade-1 pupils of 2022 become 0.9 × 312 ≈ 281 grade-2 pupils in 2023
+    assert a.loc[2023, "students_g2"] == round(312 * 0.9)
+    assert a.loc[2023, "students_g3"] == 312

@@ -100,3 +100,28 @@ def test_plan_ledger_equals_projection_of_its_assignments():
     a = assignments_table(p, sol.zones, sc)
     _, _, _, led2 = run_checks(p, a, sc)
     pd.testing.assert_frame_equal(led1, led2)
+
+
+def test_survival_ratios_are_estimated_from_history():
+    from zoning.projection import estimate_survival
+
+    hist = pd.DataFrame({
+        "school_id": ["A", "A", "B", "A", "A", "B"],
+        "year": [2020, 2020, 2020, 2021, 2021, 2021],
+        "grade": [1, 2, 1, 2, 3, 2],
+        "students": [100, 90, 50, 141, 88, 0],
+    })
+    ratios, table = estimate_survival(hist)
+    # grade 1 → 2: (141 + 0) / (100 + 50); grade 2 → 3: 88 / 90; others stay 1.0
+    assert ratios[0] == pytest.approx(141 / 150)
+    assert ratios[1] == pytest.approx(88 / 90)
+    assert ratios[2:].tolist() == [1.0] * 7
+    assert list(table["from_grade"]) == [1, 2]
+
+
+def test_survival_moves_enrolled_cohorts_and_entrants():
+    sc = Scenario(base_year=2022, target_year=2024, horizon=2023, levels=("primary",))
+    p = grid_problem(["A"], {"A": {"cell": (0, 0), "enrolled": {1: 100}, "classes": {1: 3}}}, sc, per_cohort=0)
+    p.survival[0] = 0.9
+    led = ledger(p, project(p, ZoneMaps.current(p), [2023])).set_index(["school_id", "year"])
+    assert led.loc[("A", 2023), "students_g2"] == 90

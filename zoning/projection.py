@@ -274,3 +274,32 @@ def intake_offer(problem: ZoningProblem, s: int, year: int, students: np.ndarray
         seats = min(seats, max(size_free, 0))
     seats = int(seats)
     return seats, min(rooms_free, int(math.ceil(seats / limit)) if seats > 0 else 0)
+
+
+def estimate_survival(history: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Cohort-survival ratios from an enrollment history (school_id, year, grade, students).
+
+    The ratio of grade ``g`` to ``g + 1`` is the county's pupils in grade ``g + 1`` in year
+    ``y + 1`` over its pupils in grade ``g`` in year ``y``, summed over every pair of consecutive
+    years in the history (county totals, so pupils changing school within the county do not count
+    as lost). Transitions with no data keep 1.0. Returns the ratios (index ``g − 1``, grades 1–8)
+    and a table for the report.
+    """
+    ratios = np.ones(9)
+    rows = []
+    h = history.copy()
+    for col in ("year", "grade", "students"):
+        h[col] = pd.to_numeric(h[col], errors="coerce")
+    h = h.dropna(subset=["year", "grade", "students"])
+    tot = h.groupby(["year", "grade"])["students"].sum()
+    for g in range(1, 9):
+        num = den = 0.0
+        for (y, gg), n in tot.items():
+            if gg == g and (y + 1, g + 1) in tot.index:
+                den += n
+                num += tot[(y + 1, g + 1)]
+        if den > 0:
+            ratios[g - 1] = num / den
+            rows.append({"from_grade": g, "to_grade": g + 1, "ratio": round(num / den, 4),
+                         "pupils_before": int(den), "pupils_after": int(num)})
+    return ratios, pd.DataFrame(rows, columns=["from_grade", "to_grade", "ratio", "pupils_before", "pupils_after"])
