@@ -209,6 +209,8 @@ def project_cmd(data_dir, zones_dir, out, scenario_path, coords, mapping):
     if getattr(ds, "is_sample", False):
         click.echo("【示例数据：按平罗县概况虚构的示意数据，非官方数据】")
     click.echo(workflow.ledger_text(led))
+    for note in led.attrs.get("notes", []):
+        click.echo(f"注：{note}")
     click.echo(f"\n台账已写出：{out}")
 
 

@@ -467,6 +467,7 @@ def run_project(data_dir=None, zones_dir=None, out=None, scenario_path=None, coo
         zones = ZoneMaps.current(problem)
     proj = project(problem, zones, scenario.years)
     led = make_ledger(problem, proj)
+    led.attrs["notes"] = [n for n in problem.notes if "保留率" in n or "age_" in n]
     if out:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -147,3 +147,4 @@ def test_project_estimates_survival_from_history_and_reports_it(tmp_path):
     # 312 grade-1 pupils of 2022 become 0.9 × 312 ≈ 281 grade-2 pupils in 2023
     assert a.loc[2023, "students_g2"] == round(312 * 0.9)
     assert a.loc[2023, "students_g3"] == 312
+    assert "升级保留率由 history.csv 估计：1→2 年级 0.900" in res.output
