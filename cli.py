@@ -229,7 +229,7 @@ tianditu_key_option = click.option(
 )
 asset_base_option = click.option(
     "--asset-base", default=None,
-    help="Leaflet 等脚本样式的网址前缀（内网自建服务器时使用）；不给时直接内嵌到网页中。",
+    help="Leaflet 脚本与样式的网址或路径前缀（内网自建服务器时使用）；为相对路径（如 assets）时把文件复制到网页旁；不给时直接内嵌到网页中。",
 )
 
 
