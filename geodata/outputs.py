@@ -177,15 +177,27 @@ def units_layer(dataset, assignments: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry=units.geometry.to_numpy(), crs=dataset.crs)
 
 
+def _unique_labels(units) -> dict:
+    """unit_id -> the name a parent reads; names that repeat get the township, then the id."""
+    ids = units["unit_id"].astype(str).tolist()
+    names = units["name"].astype(str).tolist()
+    towns = units["township"].astype(str).tolist() if "township" in units else [""] * len(ids)
+    count = pd.Series(names).value_counts()
+    labels = [f"{n}（{t}）" if count[n] > 1 and t not in ("", "nan", "None") else n for n, t in zip(names, towns)]
+    count2 = pd.Series(labels).value_counts()
+    labels = [f"{lab}［{i}］" if count2[lab] > 1 else lab for lab, i in zip(labels, ids)]
+    return dict(zip(ids, labels))
+
+
 def zone_table(dataset, assignments: pd.DataFrame) -> pd.DataFrame:
     """招生片区划分表: one row per school and level with a zone; unit names sorted, joined by "、"."""
     a = _check_assignments(assignments, dataset)
     a = a[a["school_id"].notna()]
-    names = dict(zip(dataset.units["unit_id"], dataset.units["name"]))
+    names = _unique_labels(dataset.units)
     schools = dataset.schools.set_index("school_id")
     rows = []
     for (level, sid), grp in a.groupby(["level", "school_id"]):
-        unit_names = sorted({names[u] for u in grp["unit_id"]})
+        unit_names = sorted(names[u] for u in grp["unit_id"])
         s = schools.loc[sid]
         rows.append({"_order": (LEVEL_ORDER.get(level, 9), sid),
                      "学段": policy.LEVEL_NAMES_ZH.get(level, level), "学校代码": sid, "学校名称": s["name"],

@@ -148,3 +148,18 @@ def test_project_estimates_survival_from_history_and_reports_it(tmp_path):
     assert a.loc[2023, "students_g2"] == round(312 * 0.9)
     assert a.loc[2023, "students_g3"] == 312
     assert "升级保留率由 history.csv 估计：1→2 年级 0.900" in res.output
+
+
+def test_zone_table_keeps_units_that_share_a_name(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(TINY, data)
+    gj = json.loads((data / "units.geojson").read_text(encoding="utf-8"))
+    for f in gj["features"][:3]:
+        f["properties"]["name"] = "幸福小区"
+    (data / "units.geojson").write_text(json.dumps(gj, ensure_ascii=False), encoding="utf-8")
+    res = CliRunner().invoke(main, ["plan", str(data), "--out", str(tmp_path / "o"), "--no-map"])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(tmp_path / "o" / "zone_table.csv", encoding="utf-8-sig")
+    cells = "、".join(t[t["学段"] == "小学"]["片区范围（小区/村）"]).split("、")
+    assert len(cells) == 16 and len(set(cells)) == 16
+    assert sum(c.startswith("幸福小区") for c in cells) == 3
