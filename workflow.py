@@ -305,6 +305,13 @@ def _write_tables(folder: Path, assignments, led, metrics, results) -> None:
     (folder / "checks.txt").write_text(format_results(results) + "\n", encoding="utf-8")
 
 
+def loaded_name(folder: Path) -> str:
+    """The proposal's final folder name (``folder`` is its temporary sibling while being written)."""
+    from geodata.outputs import final_name
+
+    return final_name(folder)
+
+
 def _write_run(folder: Path, loaded: Loaded, scenario: Scenario) -> None:
     from geodata.dataset import file_hashes
     from cli import _version
@@ -312,6 +319,7 @@ def _write_run(folder: Path, loaded: Loaded, scenario: Scenario) -> None:
 
     ds = loaded.dataset
     run = {
+        "name": loaded_name(folder),
         "tool_version": _version(),
         "created": _dt.date.today().isoformat(),
         "source": "sample" if ds.is_sample else str(Path(ds.source).resolve()),

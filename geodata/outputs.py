@@ -28,6 +28,14 @@ SAMPLE_NOTE = "本表由虚构的示例数据生成，仅供演示，不是平�
 LEVEL_ORDER = {"primary": 0, "junior": 1}
 
 
+def final_name(tmp) -> str:
+    """The final name of a folder being written by :func:`proposal_folder` (``.NAME.tmp-XXXX``)."""
+    name = Path(tmp).name
+    if name.startswith(".") and ".tmp-" in name:
+        return name[1:name.rindex(".tmp-")]
+    return name
+
+
 @contextmanager
 def proposal_folder(path):
     """Write a proposal folder atomically.
@@ -59,6 +67,8 @@ def proposal_folder(path):
         raise
     try:
         os.chmod(tmp, 0o755)
+        for f in tmp.rglob("*"):
+            os.chmod(f, 0o755 if f.is_dir() else 0o644)
         if path.exists():
             old = parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
             os.replace(path, old)

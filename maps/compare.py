@@ -47,8 +47,8 @@ def compare_payload(a: Proposal, b: Proposal, gcj02: bool = False) -> dict:
         uid = f["properties"]["unit_id"]
         for lv in levels:
             f["properties"][lv] = {"a": sa.get((uid, lv)), "b": sb.get((uid, lv))}
-    name_a, name_b = f"方案 A（{a.path.name}）", f"方案 B（{b.path.name}）"
-    meta = layers.meta(a, f"方案比较：{a.path.name} 与 {b.path.name}")
+    name_a, name_b = f"方案 A（{a.name}）", f"方案 B（{b.name}）"
+    meta = layers.meta(a, f"方案比较：{a.name} 与 {b.name}")
     meta["is_sample"] = a.is_sample or b.is_sample
     meta["source_line"] = f"A：{a.source_line()}　B：{b.source_line()}"
     meta["names"] = {"a": name_a, "b": name_b}

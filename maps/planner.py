@@ -23,7 +23,7 @@ def planner_payload(proposal, gcj02: bool = False) -> dict:
     tol = page.SIMPLIFY_DEG
     levels = p.levels
     return {
-        "meta": layers.meta(p, f"招生片区方案：{p.path.name}"),
+        "meta": layers.meta(p, f"招生片区方案：{p.name}"),
         "icons": layers.icons(),
         "levels": levels,
         "schools": layers.planner_schools(p, gcj02),

@@ -60,6 +60,11 @@ class Proposal:
         return bool(self.metrics.get("is_sample")) or str(self.run.get("source", "")) == "sample"
 
     @property
+    def name(self) -> str:
+        """The proposal's name: recorded in run.json (the folder name it was written under)."""
+        return str(self.run.get("name") or self.path.name)
+
+    @property
     def levels(self) -> list[str]:
         """Zoning levels present in the proposal, primary first."""
         present = set(self.zones["level"]) | set(self.assignments["level"])
@@ -70,12 +75,14 @@ class Proposal:
         src = self.run.get("source") or "未注明"
         if src == "sample":
             src = "内置平罗县示例数据"
+        else:  # the folder's name only: no path of the planner's machine on a published page
+            src = Path(str(src)).name or str(src)
         parts = [f"数据来源：{src}"]
         if self.run.get("created"):
             parts.append(f"方案生成日期：{self.run['created']}")
         if self.metrics.get("status"):
-            parts.append(f"求解状态：{self.metrics['status']}")
-        parts.append(f"方案文件夹：{self.path.name}")
+            parts.append(f"求解状态：{self.metrics.get('status_zh') or self.metrics['status']}")
+        parts.append(f"方案：{self.name}")
         return "；".join(parts)
 
 
