@@ -398,12 +398,18 @@ def plan_summary(problem, scenario, metrics, before, after, results) -> str:
             continue
         r = policy.SERVICE_RADIUS_M[level]
         L.append(f"  {policy.LEVEL_NAMES_ZH[level]}：平均 {v['mean_distance_m'] / 1000:.2f} 公里，最远 {v['max_distance_m'] / 1000:.2f} 公里；"
-                 f"{r} 米服务半径内 {v['within_radius_share']:.0%}，30 分钟内 {v['within_30min_share']:.0%}"
-                 f"（{'步行' if level == 'primary' else '乘车'}估算）")
+                 + (f"城区 {r} 米服务半径内 {v['within_radius_share']:.0%}" if v['within_radius_share'] is not None else "")
+                 + (f"，乡村 30 分钟内 {v['within_30min_share']:.0%}（{'步行' if level == 'primary' else '乘车'}估算）"
+                    if v['within_30min_share'] is not None else ""))
     base_over = before[(before["year"] == scenario.base_year) & (before["over_size_limit"] | before["over_class_limit"])]
     for r in base_over.itertuples():
         fy = after[after["school_id"] == r.school_id]["first_year_within_limits"].iloc[0]
         L.append(f"  {r.name}：" + (f"{int(fy)} 年起各项限额均达标" if not pd.isna(fy) else f"到 {scenario.horizon} 年仍未全部达标"))
+    watch = sorted(set(before.loc[before["over_size_limit"] | before["over_class_limit"] | before["over_classrooms"], "school_id"])
+                   | set(after.loc[after["over_size_limit"] | after["over_class_limit"] | after["over_classrooms"], "school_id"]))
+    if watch:
+        L.append("逐年台账（现行片区下或新方案下曾超限的学校，新方案）：")
+        L.extend("  " + line for line in ledger_text(after, watch).splitlines())
     if metrics["violations"]:
         L.append("仍未满足的限额：")
         for v in metrics["violations"]:

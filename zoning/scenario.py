@@ -111,6 +111,7 @@ class Scenario:
     close_schools: dict[str, int] = field(default_factory=dict)  # school_id -> close_year
     keep_indicators: bool = False  # keep per-student area indicators where the base meets them
     survival: dict[str, float] = field(default_factory=dict)  # "g1-g2" -> ratio, default 1.0
+    town_townships: tuple[str, ...] = ("城关镇",)  # townships counted as town (service radius, nearby rate)
     solver: Solver = field(default_factory=Solver)
 
     @property
@@ -129,7 +130,7 @@ class Scenario:
 _TOP_KEYS = {
     "base_year": int, "target_year": int, "horizon": int, "first_intake": int, "levels": list,
     "contiguity": bool, "phase_in": bool, "second_change_year": int, "barrier_rule": str,
-    "barrier_detour": (int, float), "use_roads": bool, "keep_indicators": bool,
+    "barrier_detour": (int, float), "use_roads": bool, "keep_indicators": bool, "town_townships": list,
 }
 _TABLES = {"weights", "caps", "locks", "schools", "solver", "survival"}
 
