@@ -242,6 +242,12 @@ def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mappi
         violations = explain_violations(problem, _limit_failures(results), led)
         before = make_ledger(problem, project(problem, ZoneMaps.current(problem), scenario.years))
         metrics = _metrics(problem, scenario, solution, zones, led, before, violations, dataset, findings)
+        from geodata.outputs import compactness
+
+        final = assignments.sort_values("change_year").drop_duplicates(["unit_id", "level"], keep="last")
+        comp = compactness(dataset, final)
+        metrics["compactness"] = comp["mean"]
+        metrics["compactness_by_level"] = {k: v for k, v in comp.items() if k != "mean"}
         _write_tables(tmp, assignments, led, metrics, results)
         _write_run(tmp, loaded, scenario)
         _write_geo(tmp, loaded, assignments, led, scenario)

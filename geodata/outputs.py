@@ -283,3 +283,20 @@ def write_geo_outputs(folder, dataset, assignments: pd.DataFrame, school_metrics
     written += [folder / "zone_table.csv", folder / "zone_table.xlsx"]
     log.info("写出 %d 个地图与划分表文件", len(written))
     return written
+
+
+def compactness(dataset, assignments: pd.DataFrame) -> dict:
+    """Polsby–Popper compactness (4πA / P², 1 for a disc) of the zones, mean per level and overall.
+
+    Computed on the dissolved zones in the dataset's metric CRS; point units use their Voronoi cells.
+    """
+    zones = zone_layer(dataset, assignments)
+    if zones.empty:
+        return {"mean": None}
+    area, perim = zones.geometry.area.to_numpy(), zones.geometry.length.to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pp = np.where(perim > 0, 4 * np.pi * area / perim ** 2, np.nan)
+    zones = zones.assign(pp=pp)
+    out = {lv: round(float(g["pp"].mean()), 4) for lv, g in zones.groupby("level")}
+    out["mean"] = round(float(np.nanmean(pp)), 4)
+    return out

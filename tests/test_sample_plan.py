@@ -69,3 +69,23 @@ def test_sample_zone_table_lists_every_unit_once_per_level(sample_plan):
         names = [n for cell in t[t["学段"] == level_zh]["片区范围（小区/村）"] for n in cell.split("、")]
         expected = a[a["level"] == level]["unit_name"]
         assert sorted(names) == sorted(expected)
+
+
+@pytest.mark.slow
+def test_sample_compare_shows_how_two_proposals_differ(sample_plan, tmp_path):
+    out, _ = sample_plan
+    sc = tmp_path / "stable.toml"
+    sc.write_text("base_year = 2022\ntarget_year = 2025\nhorizon = 2027\n[weights]\nmoved = 3.0\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["plan", "--scenario", str(sc), "--out", str(tmp_path / "stable"), "--no-map"])
+    assert res.exit_code in (0, 1), res.output  # 1 = limits left broken, explained in the summary
+    res = CliRunner().invoke(main, ["compare", str(out), str(tmp_path / "stable"), "--out", str(tmp_path / "cmp")])
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(tmp_path / "cmp" / "compare.csv", encoding="utf-8-sig", index_col=0).drop(columns="分组")
+    assert table.shape[1] == 2
+    assert "—" not in str(table.loc["片区紧凑度"].tolist())
+    text = table.to_string()
+    assert "差异系数" in text and ("调整" in text or "改变" in text)
+    a = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    b = json.loads((tmp_path / "stable" / "metrics.json").read_text(encoding="utf-8"))
+    assert b["students_moved"] <= a["students_moved"]  # a heavier stability weight moves fewer pupils
+    assert (tmp_path / "cmp" / "compare.html").exists()
