@@ -6,8 +6,11 @@ solution status and its log.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
+import sys
 import shutil
 import time
 import warnings
@@ -34,6 +37,26 @@ class SolveResult:
     solver_version: str
     log_path: str | None
     message: str = ""
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Send what the solver library prints (HiGHS's banner) to stderr, keeping stdout for reports."""
+    try:
+        out_fd = sys.stdout.fileno()
+        err_fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # captured streams without a file descriptor
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(out_fd)
+    try:
+        os.dup2(err_fd, out_fd)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, out_fd)
+        os.close(saved)
 
 
 def _highs_available() -> tuple[bool, str]:
@@ -105,7 +128,8 @@ def _solve_highs(prob, time_limit, gap, log_path, msg, threads, t0) -> SolveResu
     if threads is not None:
         highspy.Highs.resetGlobalScheduler(True)
         solver.threads = threads
-    prob.solve(solver)
+    with _stdout_to_stderr():
+        prob.solve(solver)
     h = prob.solverModel
     status = h.getModelStatus()
     info = h.getInfo()
