@@ -27,9 +27,6 @@ import html
 import json
 import logging
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -236,24 +233,12 @@ def render_html(result: AutumnResult, is_sample: bool = False, source: str = "")
 
 
 def _atomic_folder(out_dir: Path, write) -> Path:
-    """Call ``write(tmp_dir)`` and rename the temporary folder to ``out_dir`` when it succeeds."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the report is meant to be shared
-        write(tmp)
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            os.rename(out_dir, old / out_dir.name)
-            os.rename(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+    """Call ``write(tmp_dir)`` inside :func:`geodata.outputs.proposal_folder` (written whole or not at all)."""
+    from geodata.outputs import proposal_folder
+
+    with proposal_folder(out_dir) as tmp:
+        write(Path(tmp))
+    return Path(out_dir)
 
 
 def write_report(result: AutumnResult, out_dir: str | Path, is_sample: bool = False,

@@ -36,13 +36,10 @@ Schools under 100 students are funded as 100 (``funded_students``); that item ne
 """
 from __future__ import annotations
 
-import contextlib
 import html
 import json
 import logging
 import math
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -668,29 +665,11 @@ def check_indicator_data(schools: pd.DataFrame, file: str = "schools") -> list[P
 # the report (HTML + XLSX), written atomically
 
 
-@contextlib.contextmanager
 def atomic_folder(out: Path):
-    """Yield a temporary sibling folder that replaces ``out`` only when the block succeeds."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        if old.exists():
-            shutil.rmtree(old)
-        out.rename(old)
-    tmp.rename(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    """The folder ``out``, written whole or not at all (:func:`geodata.outputs.proposal_folder`)."""
+    from geodata.outputs import proposal_folder
+
+    return proposal_folder(out)
 
 
 def _unit(k: str) -> str:
