@@ -163,3 +163,19 @@ def test_zone_table_keeps_units_that_share_a_name(tmp_path):
     cells = "、".join(t[t["学段"] == "小学"]["片区范围（小区/村）"]).split("、")
     assert len(cells) == 16 and len(set(cells)) == 16
     assert sum(c.startswith("幸福小区") for c in cells) == 3
+
+
+def test_short_capacity_plan_names_school_year_and_fix(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(TINY, data)
+    s = pd.read_csv(data / "schools.csv", dtype=str)
+    s.loc[s["school_id"] == "B", "classrooms"] = "2"  # the new school cannot take the south-east
+    s.loc[s["school_id"] == "A", "classrooms"] = "44"
+    s.to_csv(data / "schools.csv", index=False)
+    res = CliRunner().invoke(main, ["plan", str(data), "--out", str(tmp_path / "o"), "--no-map", "--level", "primary"])
+    assert res.exit_code == 1, res.output  # written, with the limits it cannot meet
+    assert "预检" in res.stderr or "预检" in res.output
+    assert "仍未满足的限额" in res.output and "测试一小" in res.output
+    m = json.loads((tmp_path / "o" / "metrics.json").read_text(encoding="utf-8"))
+    assert m["violations"] and all(v["fix"] and v["year"] for v in m["violations"])
+    assert {v["name"] for v in m["violations"]} <= {"测试一小", "测试二小"}
