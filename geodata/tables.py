@@ -10,7 +10,7 @@ import shapely
 
 from geodata import aggregate
 from geodata.dataset import Dataset
-from geodata.validate import INDICATOR_COLUMNS
+from geodata.validate import INDICATOR_COLUMNS, PLAN_ITEM_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def school_table(dataset: Dataset) -> pd.DataFrame:
     x, y = _xy(s)
     out = pd.DataFrame(s.drop(columns="geometry"))
     out["x"], out["y"] = x, y
-    extra = [c for c in ["address", *INDICATOR_COLUMNS] if c in out.columns]
+    extra = [c for c in ["address", *INDICATOR_COLUMNS, *PLAN_ITEM_COLUMNS] if c in out.columns]
     return out[SCHOOL_COLUMNS + extra].reset_index(drop=True)
 
 

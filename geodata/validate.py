@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 FAR_KM = 50.0
 YEAR_MIN, YEAR_MAX = 1900, 2100
 INDICATOR_COLUMNS = list(policy.INDICATORS) + ["music_rooms", "art_rooms"]
+#: Optional report items of SPEC §5.4 (funding, training, rotation), kept when given.
+PLAN_ITEM_COLUMNS = ["public_funds_budget_yuan", "training_funds_yuan", "rotation_eligible_teachers",
+                     "rotated_teachers", "rotated_backbone_teachers"]
 LEVEL_FIX = "学段应为 primary、junior 或 nine_year（小学、初中、九年一贯制）"
 
 
@@ -364,7 +367,7 @@ def check_schools(layer: readers.Layer, problems: list[Problem]) -> gpd.GeoDataF
     for col, label in (("size_limit", "校额上限"), ("class_limit", "班额上限")):
         out[col] = _numbers(f, col, rep, ids, positive=True, label=label)
     out["address"] = [a or "" for a in _text(f["address"])] if "address" in f.columns else ""
-    for col in INDICATOR_COLUMNS:
+    for col in INDICATOR_COLUMNS + PLAN_ITEM_COLUMNS:
         if col in f.columns:
             integer = col in ("teachers_above_degree", "backbone_teachers", "pe_art_teachers",
                               "multimedia_classrooms", "music_rooms", "art_rooms")
