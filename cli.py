@@ -211,6 +211,12 @@ def project_cmd(data_dir, zones_dir, out, scenario_path, coords, mapping):
     click.echo(workflow.ledger_text(led))
     for note in led.attrs.get("notes", []):
         click.echo(f"注：{note}")
+    over = led.attrs.get("plan_over_intake")
+    if over is not None and len(over):
+        click.echo("\n招生计划超出可招学位/班数（按本台账的招生上限）：")
+        for r in over.itertuples():
+            click.echo(f"  {r.name} {r.year} 年 {r.grade} 年级：计划 {r.planned_classes:.0f} 班 {r.planned_students:.0f} 人，"
+                       f"可招 {r.intake_classes} 班 {r.intake_seats} 人")
     click.echo(f"\n台账已写出：{out}")
 
 

@@ -488,6 +488,7 @@ def run_project(data_dir=None, zones_dir=None, out=None, scenario_path=None, coo
     proj = project(problem, zones, scenario.years)
     led = make_ledger(problem, proj)
     led.attrs["notes"] = [n for n in problem.notes if "保留率" in n or "age_" in n]
+    led.attrs["plan_over_intake"] = plan_against_intake(led, getattr(loaded.dataset, "plan", None))
     if out:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -495,6 +496,26 @@ def run_project(data_dir=None, zones_dir=None, out=None, scenario_path=None, coo
         led.to_csv(tmp, index=False, encoding="utf-8-sig")
         tmp.replace(out)
     return led, loaded.dataset
+
+
+def plan_against_intake(ledger: pd.DataFrame, plan: pd.DataFrame | None) -> pd.DataFrame:
+    """The enrollment plan (招生计划) against each school's intake cap in the ledger.
+
+    One row per plan row of an entering grade (1 or 7) whose planned classes or students exceed the
+    classes and seats the school can offer that year (``intake_classes`` / ``intake_seats``).
+    """
+    cols = ["school_id", "name", "year", "grade", "planned_classes", "intake_classes",
+            "planned_students", "intake_seats"]
+    if plan is None or len(plan) == 0:
+        return pd.DataFrame(columns=cols)
+    p = pd.DataFrame(plan).copy()
+    for c in ("year", "grade", "planned_classes", "planned_students"):
+        p[c] = pd.to_numeric(p.get(c), errors="coerce")
+    p["school_id"] = p["school_id"].astype(str)
+    p = p[p["grade"].isin([1, 7])]
+    m = p.merge(ledger[["school_id", "name", "year", "intake_classes", "intake_seats"]], on=["school_id", "year"])
+    over = (m["planned_classes"] > m["intake_classes"]) | (m["planned_students"] > m["intake_seats"])
+    return m.loc[over, cols].reset_index(drop=True)
 
 
 def baseline_ledger(data_dir=None, scenario_path=None, coords=None, mapping=None) -> pd.DataFrame:

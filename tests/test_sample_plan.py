@@ -89,3 +89,13 @@ def test_sample_compare_shows_how_two_proposals_differ(sample_plan, tmp_path):
     b = json.loads((tmp_path / "stable" / "metrics.json").read_text(encoding="utf-8"))
     assert b["students_moved"] <= a["students_moved"]  # a heavier stability weight moves fewer pupils
     assert (tmp_path / "cmp" / "compare.html").exists()
+
+
+def test_sample_enrollment_plan_is_checked_against_intake_caps(tmp_path):
+    res = CliRunner().invoke(main, ["project", "--out", str(tmp_path / "l.csv")])
+    assert res.exit_code == 0, res.output
+    led = pd.read_csv(tmp_path / "l.csv")
+    r = led[(led["name"] == "城关八小") & (led["year"] == 2023)].iloc[0]
+    # the cap: classrooms left by grades 2–6 (× 45), bounded by the size limit 2000
+    assert r["intake_seats"] <= 2000 - (r["students"] - r["students_g1"])
+    assert "招生计划超出可招学位/班数" in res.output and "城关八小 2023 年 1 年级" in res.output
