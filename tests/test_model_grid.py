@@ -125,6 +125,7 @@ def random_grid(draw):
 def test_random_plans_pass_the_checker_and_beat_the_current_zones(case):
     rows, schools, counts = case
     sc = scenario()
+    sc.solver.gap = 0.0  # the comparison is with a proven optimum, up to the solver's tolerances
     p = grid_problem(rows, schools, sc, per_cohort=lambda i, r, c: counts[i])
     model, sol = solve(p, sc)
     assert sol.result.status == "optimal"
@@ -133,4 +134,4 @@ def test_random_plans_pass_the_checker_and_beat_the_current_zones(case):
     assert not structural_failures(results), [r.failures for r in structural_failures(results)]
     current = zone_objective(model, ZoneMaps.current(p))
     if current is not None:  # the current zones are a feasible plan of this model
-        assert sol.result.objective <= current + 1e-6
+        assert sol.result.objective <= current * (1 + 1e-7) + 1e-6

@@ -173,18 +173,22 @@ def contiguity_structure(problem: ZoningProblem, pairs: pd.DataFrame, keep: np.n
 
     A non-root pair none of whose unit's neighbours has a closer pair for the same school could only
     be used with an exemption; such pairs are dropped, except where ``keep`` is set (the current
-    zone, a lock, a unit's last choice). Returns the pairs (with a ``root`` column) and, for each
-    pair row, the rows of its closer neighbours' pairs for the same school.
+    zone, a lock, a unit's last choice). Dropping a non-root pair changes neither the roots nor the
+    keys, so they are computed once. Returns the pairs (with a ``root`` column) and, for each pair
+    row, the rows of its closer neighbours' pairs for the same school.
     """
     nbrs = problem.neighbours()
-    pairs = pairs.assign(keep=keep)
+    pairs = pairs.reset_index(drop=True).assign(keep=keep)
+    root_all, rank_all = contiguity_order(problem, pairs, level)
+    pairs = pairs.assign(root=root_all, rank=rank_all)
     while True:
         pairs = pairs.reset_index(drop=True)
-        root, rank = contiguity_order(problem, pairs, level)
         index = {(u, s): i for i, (u, s) in enumerate(zip(pairs["unit"], pairs["school"]))}
         units = pairs["unit"].to_numpy()
         schools = pairs["school"].to_numpy()
         dist = pairs["distance_m"].to_numpy()
+        root = pairs["root"].to_numpy()
+        rank = pairs["rank"].to_numpy()
         closer: list[list[int]] = [[] for _ in range(len(pairs))]
         for i in range(len(pairs)):
             if root[i]:
@@ -205,7 +209,7 @@ def contiguity_structure(problem: ZoningProblem, pairs: pd.DataFrame, keep: np.n
             if dropping.any():
                 pairs = pairs[~dropping]
                 continue
-        return pairs.assign(root=root), closer
+        return pairs.drop(columns="rank"), closer
 
 
 def separator_cuts(problem: ZoningProblem, model: "Model", zones: ZoneMaps) -> int:
