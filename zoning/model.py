@@ -258,6 +258,28 @@ def separator_cuts(problem: ZoningProblem, model: "Model", zones: ZoneMaps) -> i
     return added
 
 
+def detached_pairs(problem: ZoningProblem, pairs: pd.DataFrame, level: str) -> np.ndarray:
+    """Pairs that would put a unit in a zone across a barrier from its school, needlessly.
+
+    True where the unit lies in another connected part of the adjacency graph (across a railway,
+    canal or trunk road) than the school's own unit, and its own part has a school of the level.
+    Such assignments pay the barrier weight: a primary zone should not jump a barrier to take a
+    piece of another school's side unless it must.
+    """
+    if problem.unit_xy is None or problem.school_xy is None or not len(pairs):
+        return np.zeros(len(pairs), dtype=bool)
+    from scipy.spatial import cKDTree
+
+    comp = problem.components()
+    _, home = cKDTree(problem.unit_xy).query(problem.school_xy)
+    school_comp = comp[home]
+    serving = problem.serves(level) & (problem.close_year > problem.base_year)
+    has_own = set(school_comp[serving])
+    u = pairs["unit"].to_numpy()
+    s = pairs["school"].to_numpy()
+    return (comp[u] != school_comp[s]) & np.isin(comp[u], list(has_own))
+
+
 # ------------------------------------------------------------------------------ the model
 @dataclass
 class MapSpec:
@@ -332,11 +354,14 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Mo
             w = W[units]
             cur = problem.current[level][units]
             moved = (cur >= 0) & (cur != pairs["school"].to_numpy())
+            detached = detached_pairs(problem, pairs, level) if level == "primary" else np.zeros(len(pairs), bool)
+            crosses = pairs["crosses_barrier"].to_numpy(bool)
             for i, v in enumerate(xs):
                 dist_terms[v] = scenario.weights.distance * w[i] * km[i] + EPS_DISTANCE * km[i]
                 if moved[i]:
                     move_terms[v] = scenario.weights.moved * w[i]
-                if level == "primary" and scenario.barrier_rule == "penalise" and pairs["crosses_barrier"].iat[i]:
+                penalised = (scenario.barrier_rule == "penalise" and crosses[i]) or detached[i]
+                if level == "primary" and penalised:
                     barrier_terms[v] = scenario.weights.barrier * (w[i] + 1.0)
             # one school per unit and level
             by_unit = pd.Series(np.arange(len(xs))).groupby(units)
