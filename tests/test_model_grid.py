@@ -135,3 +135,14 @@ def test_random_plans_pass_the_checker_and_beat_the_current_zones(case):
     current = zone_objective(model, ZoneMaps.current(p))
     if current is not None:  # the current zones are a feasible plan of this model
         assert sol.result.objective <= current * (1 + 1e-7) + 1e-6
+
+
+def test_pairs_across_a_barrier_are_detached_only_where_that_side_has_a_school():
+    import pandas as pd
+    from zoning.model import detached_pairs
+
+    sc = scenario()
+    # A A | B B .  C   — a barrier between columns 1 and 2; C stands alone on an island
+    p = grid_problem(["AABBC"], {"A": {"cell": (0, 0)}, "B": {"cell": (0, 3)}}, sc, cut={(1, 2), (3, 4)})
+    pairs = pd.DataFrame({"unit": [0, 2, 3, 2, 4], "school": [0, 0, 0, 1, 1]})
+    assert detached_pairs(p, pairs, "primary").tolist() == [False, True, True, False, False]
