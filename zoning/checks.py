@@ -28,6 +28,7 @@ class CheckResult:
     name: str
     title: str  # Chinese
     failures: list = field(default_factory=list)  # dicts with a Chinese "detail" and where-fields
+    notes: list = field(default_factory=list)  # accepted exceptions, reported but not failures
 
     @property
     def ok(self) -> bool:
@@ -117,33 +118,51 @@ def _zone_pieces(problem: ZoningProblem, members: np.ndarray, comp: np.ndarray, 
     return pieces
 
 
-def check_contiguity(problem: ZoningProblem, zones: ZoneMaps, levels) -> CheckResult:
-    """Each zone is one connected piece within every component of the adjacency graph.
+def check_contiguity(problem: ZoningProblem, zones: ZoneMaps, levels, scenario: Scenario) -> CheckResult:
+    """Zones are contiguous: every piece of a zone within a component of the adjacency graph holds
+    the zone's root there, or is an enclave kept from the status quo.
 
-    Components are the parts the graph falls into (islands, areas cut off by barriers); a zone may
-    reach into several of them, but never in two pieces within one.
+    Components are the parts the graph falls into (islands, areas cut off by barriers). The root of
+    a school in a component is the unit of its current zone (else any allowed unit) with the
+    shortest trip (:func:`zoning.model.zone_roots`, on the pairs the scenario allows). A detached
+    piece holding a unit that stays in its current zone, or a locked unit, is accepted and listed.
     """
+    from .model import candidate_pairs, zone_roots
+
     res = CheckResult("contiguity", "片区连片（孤立单元除外）")
     comp = problem.components()
     nbrs = problem.neighbours()
+    sidx = problem.school_index()
+    uidx = problem.unit_index()
+    locked = {uidx[u]: sidx[s] for u, s in scenario.locks.items() if u in uidx and s in sidx}
     for level in levels:
+        cur = problem.current[level]
         for start, arr in zones.maps[level]:
+            allowed = candidate_pairs(problem, scenario, level, start, [])
+            roots = set(zip(allowed.loc[zone_roots(problem, allowed, level), "unit"],
+                            allowed.loc[zone_roots(problem, allowed, level), "school"]))
             for s in np.unique(arr[arr >= 0]):
-                members = np.flatnonzero(arr == s)
-                pieces = _zone_pieces(problem, members, comp, nbrs)
-                by_comp = {}
+                pieces = _zone_pieces(problem, np.flatnonzero(arr == s), comp, nbrs)
+                if len(pieces) < 2 or len({comp[p[0]] for p in pieces}) == len(pieces):
+                    continue
                 for piece in pieces:
-                    by_comp.setdefault(comp[piece[0]], []).append(piece)
-                for c, ps in by_comp.items():
-                    if len(ps) > 1:
-                        small = sorted(ps, key=len)[:-1]
-                        names = "、".join(problem.unit_names[u] for p in small for u in p[:5])
-                        res.failures.append({
-                            "school_id": problem.school_ids[s], "level": level, "year": int(start),
-                            "unit_id": ",".join(problem.unit_ids[u] for p in small for u in p),
-                            "detail": f"{problem.school_names[s]}（{start} 年起）的{policy.LEVEL_NAMES_ZH[level]}片区分成 "
-                                      f"{len(ps)} 块：{names} 与片区主体不相连",
-                        })
+                    if any((u, s) in roots for u in piece):
+                        continue
+                    if any(cur[u] == s or locked.get(u) == s for u in piece):
+                        if sum(comp[p[0]] == comp[piece[0]] for p in pieces) > 1:
+                            res.notes.append(
+                                f"{problem.school_names[s]}（{start} 年起）的{policy.LEVEL_NAMES_ZH[level]}片区有一块飞地："
+                                + "、".join(problem.unit_names[u] for u in piece[:5]) + "（保留现行划片或锁定）")
+                        continue
+                    if sum(comp[p[0]] == comp[piece[0]] for p in pieces) < 2:
+                        continue  # the only piece in its component
+                    names = "、".join(problem.unit_names[u] for u in piece[:5])
+                    res.failures.append({
+                        "school_id": problem.school_ids[s], "level": level, "year": int(start),
+                        "unit_id": ",".join(problem.unit_ids[u] for u in piece),
+                        "detail": f"{problem.school_names[s]}（{start} 年起）的{policy.LEVEL_NAMES_ZH[level]}片区分成 "
+                                  f"{sum(comp[p[0]] == comp[piece[0]] for p in pieces)} 块：{names} 与片区主体不相连",
+                    })
     return res
 
 
@@ -308,7 +327,8 @@ def run_checks(problem: ZoningProblem, assignments: pd.DataFrame, scenario: Scen
         check_assigned_once(problem, assignments, levels),
         check_known_ids(problem, assignments),
         check_students_conserved(problem, assignments, proj, levels),
-        check_contiguity(problem, zones, levels) if scenario.contiguity else CheckResult("contiguity", "片区连片（未要求）"),
+        check_contiguity(problem, zones, levels, scenario) if scenario.contiguity
+        else CheckResult("contiguity", "片区连片（未要求）"),
         check_distance_caps(problem, zones, scenario, levels),
         check_locks(problem, zones, scenario, levels),
         check_barriers(problem, zones, scenario, levels),
@@ -329,6 +349,8 @@ def format_results(results) -> str:
         lines.append(f"[{'✓' if r.ok else '✗'}] {r.title}：{mark}")
         for f in r.failures[:20]:
             lines.append(f"      - {f['detail']}")
+        for n in r.notes[:10]:
+            lines.append(f"      · 说明：{n}")
         if len(r.failures) > 20:
             lines.append(f"      … 另有 {len(r.failures) - 20} 处")
     return "\n".join(lines)

@@ -126,6 +126,29 @@ def _graph(problem: ZoningProblem, members: np.ndarray | None = None):
     return sparse.coo_matrix((w, (e[:, 0], e[:, 1])), shape=(n, n)).tocsr() if len(e) else sparse.csr_matrix((n, n))
 
 
+def zone_roots(problem: ZoningProblem, pairs: pd.DataFrame, level: str) -> np.ndarray:
+    """Root flag of each candidate pair: per school and connected component of the adjacency graph,
+    the unit of the school's current zone (else any candidate) with the shortest trip.
+
+    A zone grows from its root: the closer-neighbour rule makes every piece of a zone hold the root
+    or a unit kept in its current (or locked) school. The checker uses the same definition.
+    """
+    comp = problem.components()
+    units = pairs["unit"].to_numpy()
+    schools = pairs["school"].to_numpy()
+    dist = pairs["distance_m"].to_numpy()
+    in_zone = problem.current[level][units] == schools
+    order = np.lexsort((units, dist, ~in_zone, comp[units], schools))
+    root = np.zeros(len(pairs), dtype=bool)
+    seen = set()
+    for i in order:
+        k = (schools[i], comp[units[i]])
+        if k not in seen:
+            seen.add(k)
+            root[i] = True
+    return root
+
+
 def contiguity_order(problem: ZoningProblem, pairs: pd.DataFrame, level: str) -> tuple[np.ndarray, np.ndarray]:
     """Root flags and the "closeness" key of each pair used by the closer-neighbour rule.
 
@@ -137,20 +160,10 @@ def contiguity_order(problem: ZoningProblem, pairs: pd.DataFrame, level: str) ->
     Roots: per school and connected component, the unit of the current zone (else any candidate)
     with the smallest trip.
     """
-    comp = problem.components()
     units = pairs["unit"].to_numpy()
     schools = pairs["school"].to_numpy()
-    dist = pairs["distance_m"].to_numpy()
     cur = problem.current[level]
-    in_zone = cur[units] == schools
-    order = np.lexsort((units, dist, ~in_zone, comp[units], schools))
-    root = np.zeros(len(pairs), dtype=bool)
-    seen = set()
-    for i in order:
-        k = (schools[i], comp[units[i]])
-        if k not in seen:
-            seen.add(k)
-            root[i] = True
+    root = zone_roots(problem, pairs, level)
     key = np.full(len(pairs), np.inf)
     full = _graph(problem)
     big = 1.0e9
@@ -160,9 +173,9 @@ def contiguity_order(problem: ZoningProblem, pairs: pd.DataFrame, level: str) ->
         d_all = csgraph.dijkstra(full, directed=False, indices=roots, min_only=True)
         zone = cur == s
         d_zone = np.full(problem.n_units, np.inf)
-        zone_roots = [r for r in roots if zone[r]]
-        if zone_roots:
-            d_zone = csgraph.dijkstra(_graph(problem, zone), directed=False, indices=zone_roots, min_only=True)
+        in_zone_roots = [r for r in roots if zone[r]]
+        if in_zone_roots:
+            d_zone = csgraph.dijkstra(_graph(problem, zone), directed=False, indices=in_zone_roots, min_only=True)
         k = np.where(np.isfinite(d_zone), d_zone, big + d_all)
         key[rows] = k[units[rows]]
     return root, key
@@ -203,9 +216,13 @@ def contiguity_structure(problem: ZoningProblem, pairs: pd.DataFrame, keep: np.n
         if dropping.any():
             # never drop a unit's last choice
             left = pd.Series(~dropping).groupby(units).sum()
+            keep_col = pairs["keep"].to_numpy(bool).copy()
             for u in left.index[left.to_numpy() == 0]:
                 rows = np.flatnonzero(units == u)
-                dropping[rows[np.argmin(dist[rows])]] = False
+                best = rows[np.argmin(dist[rows])]
+                dropping[best] = False
+                keep_col[best] = True
+            pairs = pairs.assign(keep=keep_col)
             if dropping.any():
                 pairs = pairs[~dropping]
                 continue
@@ -213,12 +230,14 @@ def contiguity_structure(problem: ZoningProblem, pairs: pd.DataFrame, keep: np.n
 
 
 def separator_cuts(problem: ZoningProblem, model: "Model", zones: ZoneMaps) -> int:
-    """Add a cut for every zone found in more than one piece; returns the number added.
+    """Add a cut for every zone piece that neither holds the root nor a kept unit; returns how many.
 
-    For a piece ``P`` of school ``s``'s zone and a unit ``w`` of another piece in the same component:
-    ``x[u, s] + x[w, s] − 1 ≤ Σ_{v ∈ N(P)} x[v, s]`` for ``u`` in ``P`` — valid for every contiguous
-    plan (if both ``u`` and ``w`` are in the zone, a path between them leaves ``P`` through a
-    neighbour of ``P``), and violated by the current one.
+    In any plan the model allows, each piece of a zone within a component holds the root or a unit
+    kept in its current (or locked) school: following closer neighbours from the piece's
+    lowest-ranked unit must end at one of them. So for a piece ``P`` holding neither,
+    ``x[u, s] ≤ Σ_{v ∈ N(P)} x[v, s]`` for ``u`` in ``P`` is valid (``u``'s piece must reach outside
+    ``P``) and cuts the plan off. This is a safety net: the closer-neighbour rows already exclude
+    such pieces, so normally no cut is added.
     """
     from .checks import _zone_pieces
 
@@ -229,31 +248,24 @@ def separator_cuts(problem: ZoningProblem, model: "Model", zones: ZoneMaps) -> i
         for level, pairs in spec.pairs.items():
             arr = zones.for_intake(level, spec.start)
             key = {(u, s): v for u, s, v in zip(pairs["unit"], pairs["school"], spec.x[level])}
+            anchored = set(zip(pairs.loc[pairs["root"] | pairs["keep"], "unit"],
+                               pairs.loc[pairs["root"] | pairs["keep"], "school"]))
             for s in np.unique(arr[arr >= 0]):
                 pieces = _zone_pieces(problem, np.flatnonzero(arr == s), comp, nbrs)
-                by_comp = {}
                 for piece in pieces:
-                    by_comp.setdefault(comp[piece[0]], []).append(piece)
-                for ps in by_comp.values():
-                    if len(ps) < 2:
+                    if any((u, s) in anchored for u in piece):
                         continue
-                    ps = sorted(ps, key=lambda q: (-len(q), min(q)))
-                    w = ps[0][0]
-                    for piece in ps[1:]:
-                        inside = set(piece)
-                        border = sorted({v for u in piece for v in nbrs[u] if v not in inside})
-                        for u in piece:
-                            expr = {key[(u, s)]: 1.0}
-                            if (w, s) in key:
-                                expr[key[(w, s)]] = expr.get(key[(w, s)], 0.0) + 1.0
-                            for v in border:
-                                if (v, s) in key:
-                                    expr[key[(v, s)]] = expr.get(key[(v, s)], 0.0) - 1.0
-                            rhs = 1.0 if (w, s) in key else 0.0
-                            model.prob += pulp.LpConstraint(
-                                pulp.LpAffineExpression(expr), pulp.LpConstraintLE,
-                                f"sep_{spec.index}_{level[0]}_{s}_{u}_{model.cut_rounds}", rhs)
-                            added += 1
+                    inside = set(piece)
+                    border = sorted({v for u in piece for v in nbrs[u] if v not in inside})
+                    for u in piece:
+                        expr = {key[(u, s)]: 1.0}
+                        for v in border:
+                            if (v, s) in key:
+                                expr[key[(v, s)]] = expr.get(key[(v, s)], 0.0) - 1.0
+                        model.prob += pulp.LpConstraint(
+                            pulp.LpAffineExpression(expr), pulp.LpConstraintLE,
+                            f"sep_{spec.index}_{level[0]}_{s}_{u}_{model.cut_rounds}", 0.0)
+                        added += 1
     model.cut_rounds += 1
     return added
 
@@ -374,16 +386,18 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Mo
                 # closer neighbour, with a penalised exemption per unit (see module docstring)
                 exempt = {}
                 root = pairs["root"].to_numpy()
+                kept = pairs["keep"].to_numpy(bool)
                 for i, lst in enumerate(closer):
                     if root[i]:
                         continue
                     u = units[i]
-                    if u not in exempt:
-                        exempt[u] = new_var(prob, f"ex_{spec.index}_{level[0]}_{u}", 0, 1)
-                        exempt_terms[exempt[u]] = PENALTY_EXEMPTION
                     expr = {xs[j]: -1.0 for j in lst}
                     expr[xs[i]] = 1.0
-                    expr[exempt[u]] = -1.0
+                    if kept[i]:  # staying in the current zone (or a lock) may leave an enclave
+                        if u not in exempt:
+                            exempt[u] = new_var(prob, f"ex_{spec.index}_{level[0]}_{u}", 0, 1)
+                            exempt_terms[exempt[u]] = PENALTY_EXEMPTION
+                        expr[exempt[u]] = -1.0
                     prob += pulp.LpConstraint(
                         pulp.LpAffineExpression(expr), pulp.LpConstraintLE, f"cont_{spec.index}_{level[0]}_{i}", 0
                     )
