@@ -86,3 +86,19 @@ def test_lock_breach_is_caught(solved):
     sc.locks = {"U03": "A"}
     f = failed(p, sc, a)
     assert [x["unit_id"] for x in f["locks"]] == ["U03"]
+
+
+def test_enclave_kept_from_the_current_zones_is_listed_not_failed():
+    from zoning.projection import ZoneMaps
+
+    sc = Scenario(base_year=2022, target_year=2024, horizon=2025, levels=("primary",))
+    # A A B B A : the last unit is an enclave of A today
+    p = grid_problem(["AABBA"], {"A": {"cell": (0, 0)}, "B": {"cell": (0, 2)}}, sc)
+    a = assignments_table(p, ZoneMaps.current(p), sc)
+    results, *_ = run_checks(p, a, sc)
+    cont = [r for r in results if r.name == "contiguity"][0]
+    assert cont.ok and any("飞地" in n and "单元0-4" in n for n in cont.notes)
+    # the optimizer may keep it (at a price) or give it to B, but never makes a new one
+    sol = solve_model(build_model(p, sc))
+    results, *_ = run_checks(p, assignments_table(p, sol.zones, sc), sc)
+    assert not structural_failures(results)
