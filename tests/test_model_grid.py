@@ -146,3 +146,15 @@ def test_pairs_across_a_barrier_are_detached_only_where_that_side_has_a_school()
     p = grid_problem(["AABBC"], {"A": {"cell": (0, 0)}, "B": {"cell": (0, 3)}}, sc, cut={(1, 2), (3, 4)})
     pairs = pd.DataFrame({"unit": [0, 2, 3, 2, 4], "school": [0, 0, 0, 1, 1]})
     assert detached_pairs(p, pairs, "primary").tolist() == [False, True, True, False, False]
+
+
+def test_a_closing_school_admits_no_one_and_its_pupils_are_reported():
+    from zoning.explain import presolve
+
+    sc = scenario(close_schools={"B": 2024})
+    p = grid_problem(["AABB"], {"A": {"cell": (0, 0)}, "B": {"cell": (0, 3), "enrolled": {g: 30 for g in range(1, 7)},
+                                                            "classes": {g: 1 for g in range(1, 7)}}}, sc)
+    model, sol = solve(p, sc)
+    assert set(sol.zones.final("primary")) == {0}
+    f = [x for x in presolve(p, sc) if x["kind"] == "closing_school"]
+    assert f and f[0]["year"] == 2024 and f[0]["short_by"] == 4 * 30  # the 2022 grades 1–4, in grades 3–6
