@@ -524,21 +524,30 @@ def baseline_ledger(data_dir=None, scenario_path=None, coords=None, mapping=None
     return led
 
 
+def _pad(text: str, width: int, right: bool = False) -> str:
+    """Pad to a display width (CJK characters count two columns)."""
+    import unicodedata
+
+    w = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    fill = " " * max(width - w, 0)
+    return fill + text if right else text + fill
+
+
 def ledger_text(led: pd.DataFrame, schools=None) -> str:
     """A compact Chinese table of a ledger (school × year: students/classes/largest class, flags)."""
     if schools:
         led = led[led["school_id"].isin(schools) | led["name"].isin(schools)]
     lines = []
     years = sorted(led["year"].unique())
-    lines.append("学校".ljust(12) + "".join(str(y).rjust(16) for y in years) + "  达标年份")
+    lines.append(_pad("学校", 18) + "".join(_pad(str(y), 16, True) for y in years) + "  达标年份")
     for sid, g in led.groupby("school_id", sort=False):
         g = g.set_index("year")
         cells = []
         for y in years:
             r = g.loc[y]
             flag = ("校" if r.over_size_limit else "") + ("班" if r.over_class_limit else "") + ("室" if r.over_classrooms else "")
-            cells.append(f"{r.students}/{r.classes}/{r.largest_class}{('!' + flag) if flag else ''}".rjust(16))
+            cells.append(_pad(f"{r.students}/{r.classes}/{r.largest_class}{('!' + flag) if flag else ''}", 16, True))
         fy = g["first_year_within_limits"].iloc[0]
-        lines.append(str(g["name"].iloc[0]).ljust(12) + "".join(cells) + f"  {'' if pd.isna(fy) else int(fy)}")
+        lines.append(_pad(str(g["name"].iloc[0]), 18) + "".join(cells) + f"  {'' if pd.isna(fy) else int(fy)}")
     lines.append("（人数/班数/最大班额；!校=超校额，!班=超班额，!室=超教室数）")
     return "\n".join(lines)
