@@ -190,29 +190,17 @@ def contiguity_structure(problem: ZoningProblem, pairs: pd.DataFrame, keep: np.n
     keys, so they are computed once. Returns the pairs (with a ``root`` column) and, for each pair
     row, the rows of its closer neighbours' pairs for the same school.
     """
-    nbrs = problem.neighbours()
     pairs = pairs.reset_index(drop=True).assign(keep=keep)
     root_all, rank_all = contiguity_order(problem, pairs, level)
     pairs = pairs.assign(root=root_all, rank=rank_all)
     while True:
         pairs = pairs.reset_index(drop=True)
-        index = {(u, s): i for i, (u, s) in enumerate(zip(pairs["unit"], pairs["school"]))}
         units = pairs["unit"].to_numpy()
-        schools = pairs["school"].to_numpy()
         dist = pairs["distance_m"].to_numpy()
-        root = pairs["root"].to_numpy()
-        rank = pairs["rank"].to_numpy()
-        closer: list[list[int]] = [[] for _ in range(len(pairs))]
-        for i in range(len(pairs)):
-            if root[i]:
-                continue
-            u, s, d = units[i], schools[i], rank[i]
-            for v in nbrs[u]:
-                j = index.get((v, s))
-                if j is not None and (rank[j] < d or (rank[j] == d and v < u)):
-                    closer[i].append(j)
-        empty = np.array([not root[i] and not closer[i] for i in range(len(pairs))], dtype=bool)
-        dropping = empty & ~pairs["keep"].to_numpy(bool)
+        root = pairs["root"].to_numpy(bool)
+        dst, counts = _closer_neighbours(problem, units, pairs["school"].to_numpy(),
+                                         pairs["rank"].to_numpy(), root)
+        dropping = ~root & (counts == 0) & ~pairs["keep"].to_numpy(bool)
         if dropping.any():
             # never drop a unit's last choice
             left = pd.Series(~dropping).groupby(units).sum()
@@ -226,7 +214,42 @@ def contiguity_structure(problem: ZoningProblem, pairs: pd.DataFrame, keep: np.n
             if dropping.any():
                 pairs = pairs[~dropping]
                 continue
+        # the Python lists are built once, at the end
+        ends = np.cumsum(counts).tolist()
+        flat = dst.tolist()
+        closer = [flat[e - c:e] for e, c in zip(ends, counts.tolist())]
         return pairs.drop(columns="rank"), closer
+
+
+def _closer_neighbours(problem: ZoningProblem, units: np.ndarray, schools: np.ndarray, rank: np.ndarray,
+                       root: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Closer-neighbour pairs of every non-root pair, with arrays instead of a loop over pairs.
+
+    Returns ``dst`` (pair rows, grouped by ascending source row) and ``counts`` (per pair row): for
+    pair ``i = (u, s)``, the rows ``j = (v, s)`` with ``v`` a neighbour of ``u`` and
+    ``rank[j] < rank[i]`` (ties by unit index).
+    """
+    n, S = problem.n_units, problem.n_schools
+    e = problem.edges
+    adj = sparse.coo_matrix((np.ones(2 * len(e)), (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])),
+                            shape=(n, n)).tocsr()
+    adj.sort_indices()
+    deg = np.diff(adj.indptr)
+    rows = np.flatnonzero(~root)
+    d = deg[units[rows]]
+    src = np.repeat(rows, d)
+    offs = np.arange(len(src)) - np.repeat(np.cumsum(d) - d, d)
+    v = adj.indices[np.repeat(adj.indptr[units[rows]], d) + offs]
+    code = units.astype(np.int64) * S + schools
+    order = np.argsort(code, kind="stable")
+    sorted_code = code[order]
+    want = v.astype(np.int64) * S + schools[src]
+    if not len(sorted_code):
+        return np.zeros(0, dtype=int), np.zeros(len(units), dtype=int)
+    pos = np.minimum(np.searchsorted(sorted_code, want), len(sorted_code) - 1)
+    j = order[pos]
+    ok = (sorted_code[pos] == want) & ((rank[j] < rank[src]) | ((rank[j] == rank[src]) & (v < units[src])))
+    return j[ok], np.bincount(src[ok], minlength=len(units))
 
 
 def separator_cuts(problem: ZoningProblem, model: "Model", zones: ZoneMaps) -> int:
