@@ -588,7 +588,8 @@ def solve_model(model: Model, log_path=None, lp_path=None, progress=None) -> Sol
     for round_ in range(MAX_CUT_ROUNDS + 1):
         left = None if sc.solver.time_limit is None else max(sc.solver.time_limit - (_time.perf_counter() - t0), 1.0)
         lp = f"{log_path}.round{round_}" if (log_path and round_) else log_path
-        result = solve(model.prob, sc.solver.name, left, sc.solver.gap, lp, sc.solver.msg, sc.solver.threads)
+        result = solve(model.prob, sc.solver.name, left, sc.solver.gap, lp, sc.solver.msg, sc.solver.threads,
+                       sc.solver.heuristic_effort)
         if round_ and log_path:
             logs.append(lp)
         if result.status not in ("optimal", "feasible"):

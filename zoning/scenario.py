@@ -82,6 +82,9 @@ class Solver:
     gap: float = 0.005
     threads: int | None = None
     msg: bool = False
+    #: HiGHS's share of effort on primal heuristics (its default 0.05); more finds plans that break
+    #: no limit sooner on large instances (benchmarks/README.md).
+    heuristic_effort: float = 0.3
 
 
 @dataclass
@@ -232,6 +235,8 @@ def validate_scenario(sc: Scenario) -> list[str]:
         problems.append(f"barrier_rule 应为 forbid、penalise 或 allow，而不是 '{sc.barrier_rule}'")
     if sc.solver.name not in ("highs", "cbc"):
         problems.append(f"[solver] name 应为 highs 或 cbc，而不是 '{sc.solver.name}'")
+    if not 0 <= sc.solver.heuristic_effort <= 1:
+        problems.append(f"[solver] heuristic_effort 应在 0 与 1 之间，而不是 {sc.solver.heuristic_effort}")
     if not 0 <= sc.solver.gap < 1:
         problems.append(f"[solver] gap 应在 0 与 1 之间（例如 0.005 表示 0.5%），而不是 {sc.solver.gap}")
     for lv, caps in sc.caps.items():

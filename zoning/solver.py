@@ -106,20 +106,22 @@ def check_solver(name: str) -> str:
 
 def solve(prob: pulp.LpProblem, name: str = "highs", time_limit: float | None = None,
           gap: float | None = None, log_path: str | Path | None = None, msg: bool = False,
-          threads: int | None = None) -> SolveResult:
+          threads: int | None = None, heuristic_effort: float | None = None) -> SolveResult:
     """Solve ``prob`` and report the status read from the solver, not from PuLP alone."""
     name = check_solver(name)
     t0 = time.perf_counter()
     log_path = str(log_path) if log_path else None
     if name == "highs":
-        return _solve_highs(prob, time_limit, gap, log_path, msg, threads, t0)
+        return _solve_highs(prob, time_limit, gap, log_path, msg, threads, t0, heuristic_effort)
     return _solve_cbc(prob, time_limit, gap, log_path, msg, t0)
 
 
-def _solve_highs(prob, time_limit, gap, log_path, msg, threads, t0) -> SolveResult:
+def _solve_highs(prob, time_limit, gap, log_path, msg, threads, t0, heuristic_effort=None) -> SolveResult:
     import highspy
 
     options = {}
+    if heuristic_effort is not None:
+        options["mip_heuristic_effort"] = float(heuristic_effort)
     if log_path:
         options["log_file"] = log_path
         options["log_to_console"] = bool(msg)
