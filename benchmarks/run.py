@@ -66,6 +66,17 @@ def _maxrss_mb() -> float:
 TARGET_GAP = {"L": 0.01, "XL": 0.01}
 
 
+def _strip_paths(text: str) -> str:
+    """Profiles name files relative to the repository or site-packages, not this machine's paths."""
+    import site
+    import sysconfig
+
+    prefixes = [str(REPO) + "/"] + [p + "/" for p in site.getsitepackages() + [sysconfig.get_paths()["stdlib"]]]
+    for prefix in sorted(set(prefixes), key=len, reverse=True):
+        text = text.replace(prefix, "")
+    return text
+
+
 def run_one(size: str, config: str, seed: int, time_limit: float, profile_path: str | None = None) -> dict:
     """Run one configuration in this process and return its row (no ratios)."""
     from benchmarks.configs import CONFIGS, REFERENCE, run_config, scenario_for
@@ -89,7 +100,7 @@ def run_one(size: str, config: str, seed: int, time_limit: float, profile_path: 
         st.print_stats(40)
         buf.write("\n--- by own time ---\n")
         st.sort_stats("tottime").print_stats(25)
-        Path(profile_path).write_text(buf.getvalue(), encoding="utf-8")
+        Path(profile_path).write_text(_strip_paths(buf.getvalue()), encoding="utf-8")
     family = CONFIGS[config][0]
     if out.status not in ("optimal", "feasible"):  # no plan: no objective to compare
         out.objective = out.bound = out.gap = out.eval_objective = None
