@@ -187,6 +187,11 @@ def assignments_table(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenari
                                        "previous_school_id", "students", "change_year"])
 
 
+def final_assignments(assignments: pd.DataFrame) -> pd.DataFrame:
+    """The last zone map's row of each unit and level (the zones as finally drawn)."""
+    return assignments.sort_values("change_year").drop_duplicates(["unit_id", "level"], keep="last")
+
+
 def read_assignments(folder: Path) -> pd.DataFrame:
     path = Path(folder) / "assignments.csv"
     if not path.exists():
@@ -244,8 +249,7 @@ def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mappi
         metrics = _metrics(problem, scenario, solution, zones, led, before, violations, dataset, findings)
         from geodata.outputs import compactness
 
-        final = assignments.sort_values("change_year").drop_duplicates(["unit_id", "level"], keep="last")
-        comp = compactness(dataset, final)
+        comp = compactness(dataset, final_assignments(assignments))
         metrics["compactness"] = comp["mean"]
         metrics["compactness_by_level"] = {k: v for k, v in comp.items() if k != "mean"}
         _write_tables(tmp, assignments, led, metrics, results)
@@ -350,7 +354,7 @@ def _write_geo(folder: Path, loaded: Loaded, assignments, led, scenario) -> None
         for level in policy.SERVES[r.level]:
             metrics.append({"school_id": r.school_id, "level": level, "students": r.students,
                             "classes": r.classes, "largest_class": r.largest_class, "utilisation": r.utilisation})
-    final = assignments.sort_values("change_year").drop_duplicates(["unit_id", "level"], keep="last")
+    final = final_assignments(assignments)
     write_geo_outputs(folder, loaded.dataset, final, pd.DataFrame(metrics))
     ds = loaded.dataset
     if getattr(ds, "roads", None) is not None and len(ds.roads):
