@@ -29,7 +29,7 @@ from zoning.model import (EPS_DISTANCE, PENALTY_BROKEN_LIMIT, PENALTY_PER_CLASS,
                           build_model, solve_model)
 from zoning.problem import ZoningProblem
 from zoning.projection import ZoneMaps, project
-from zoning.scenario import Scenario, Solver
+from zoning.scenario import Caps, Scenario, Solver
 from zoning.solver import new_var, solve
 
 BASE_YEAR = 2022
@@ -38,7 +38,7 @@ BASE_YEAR = 2022
 CONFIGS = {
     "tool": ("multi", "本工具：多年度分步化解 + 连片约束，HiGHS"),
     "tool_cbc": ("multi", "本工具：同上模型，改用 PuLP 自带 CBC"),
-    "tool_1y": ("single", "本工具：单一年度、小学、无连片约束，HiGHS"),
+    "tool_1y": ("single", "本工具：单一年度、小学、无连片约束、无距离上限（与参照同一问题），剪枝后的配对，HiGHS"),
     "dense": ("single", "对照：全部单元×学校配对的稠密 PuLP 模型（不剪枝、默认设置），HiGHS"),
     "spopt": ("single", "对照：spopt 有容量 p-中位模型（全部学校预设），HiGHS"),
 }
@@ -46,6 +46,8 @@ CONFIGS = {
 REFERENCE = {"multi": "tool", "single": "tool_1y"}
 #: HiGHS's default relative MIP gap; the single-year family is solved to it
 DEFAULT_GAP = 1e-4
+#: "no cap" for the single-year family (km, and as a ratio)
+NO_CAP_KM = 1.0e6
 #: The dense references hold every unit-school pair as PuLP objects (about 2.5 kB each, measured:
 #: L, 1.5 million pairs, peaked at 3.7 GB); above this many pairs they are not run.
 MAX_DENSE_PAIRS = 2_000_000
@@ -66,6 +68,7 @@ class Outcome:
     n_rows: int
     note: str = ""
     max_km: float | None = None  # longest trip of a unit with entrants (single-year family)
+    parts: int | None = None  # independent blocks the tool's solver split the model into
 
 
 def scenario_for(config: str, time_limit: float, gap: float = 0.005) -> Scenario:
@@ -74,8 +77,12 @@ def scenario_for(config: str, time_limit: float, gap: float = 0.005) -> Scenario
         solver = "cbc" if config == "tool_cbc" else "highs"
         return Scenario(base_year=BASE_YEAR, target_year=2025, horizon=2027,
                         solver=Solver(name=solver, time_limit=time_limit, gap=gap))
+    # The references have no distance cap, so neither does the tool here: the same problem, the
+    # tool keeping only its pruning (each unit's nearest schools and its current one).
+    no_caps = {lv: Caps(max_km=NO_CAP_KM, max_ratio=NO_CAP_KM, free_km=NO_CAP_KM, k_nearest=c.k_nearest)
+               for lv, c in Scenario().caps.items()}
     return Scenario(base_year=BASE_YEAR, target_year=BASE_YEAR + 1, horizon=BASE_YEAR + 1,
-                    levels=("primary",), contiguity=False,
+                    levels=("primary",), contiguity=False, caps=no_caps,
                     solver=Solver(name="highs", time_limit=time_limit, gap=DEFAULT_GAP))
 
 
@@ -181,7 +188,7 @@ def run_tool(problem: ZoningProblem, scenario: Scenario) -> Outcome:
     if sol.notes:
         note = "；".join(x for x in (note, f"{len(sol.notes)} 条模型提示") if x)
     return Outcome(t1 - t0, t2 - t1, r.status, r.gap, r.objective, r.bound, ev,
-                   model.prob.numVariables(), model.prob.numConstraints(), note, km)
+                   model.prob.numVariables(), model.prob.numConstraints(), note, km, r.parts)
 
 
 def build_dense(problem: ZoningProblem, sy: SingleYear) -> tuple[pulp.LpProblem, dict]:

@@ -38,10 +38,10 @@ log = logging.getLogger("benchmarks.run")
 DEFAULT_TIME_LIMIT = {"XS": 20.0, "S": 45.0, "M": 90.0, "L": 300.0, "XL": 1800.0}
 DEFAULT_CONFIGS = ("tool", "tool_1y", "dense", "spopt", "tool_cbc")
 COLUMNS = [
-    "date", "machine", "size", "seed", "units", "schools", "pairs", "config", "family", "description",
+    "date", "machine", "commit", "size", "seed", "units", "schools", "pairs", "config", "family", "description",
     "time_limit_s", "build_s", "solve_s", "total_s", "build_share", "peak_mb", "base_mb", "status",
     "gap", "objective", "bound", "eval_objective", "max_km", "n_vars", "n_rows", "reference", "time_ratio",
-    "objective_ratio", "note",
+    "objective_ratio", "runs", "parts", "note",
 ]
 
 
@@ -58,12 +58,28 @@ def machine() -> str:
     return f"{os.cpu_count()} × {model}"
 
 
+def commit() -> str:
+    """The repository's commit (``+dirty`` with uncommitted changes), or "" outside a checkout."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=str(REPO), timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, cwd=str(REPO), timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return head + ("+dirty" if head and dirty else "")
+
+
 def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
 # ------------------------------------------------------------------------------ one configuration
 TARGET_GAP = {"L": 0.01, "XL": 0.01}
+#: A configuration that finishes in less than this (seconds) is run ``REPEATS`` times and the
+#: median run reported: sub-second timings are mostly noise.
+REPEAT_BELOW_S = 2.0
+REPEATS = 5
 
 
 def _strip_paths(text: str) -> str:
@@ -85,14 +101,22 @@ def run_one(size: str, config: str, seed: int, time_limit: float, profile_path: 
     inst = generate(size, seed)
     # the issue's targets: proven gap 0.5% up to M, 1% for L and XL
     scenario = scenario_for(config, time_limit, TARGET_GAP.get(size.upper(), 0.005))
-    t0 = time.perf_counter()
-    problem = inst.problem(scenario)
-    prep = time.perf_counter() - t0
     base = _maxrss_mb()
     prof = cProfile.Profile() if profile_path else None
     if prof:
         prof.enable()
-    out = run_config(config, problem, scenario)
+    runs = []
+    while True:
+        # a fresh problem each time, so that nothing one run caches speeds up the next
+        t0 = time.perf_counter()
+        problem = inst.problem(scenario)
+        prep = time.perf_counter() - t0
+        out = run_config(config, problem, scenario)
+        runs.append((prep + out.build_s + out.solve_s, prep, out))
+        if prof or len(runs) >= REPEATS or runs[0][0] >= REPEAT_BELOW_S:
+            break
+    # the median run (by total time) stands for the configuration
+    _, prep, out = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
     if prof:
         prof.disable()
         buf = io.StringIO()
@@ -115,7 +139,8 @@ def run_one(size: str, config: str, seed: int, time_limit: float, profile_path: 
         "peak_mb": round(_maxrss_mb(), 1), "base_mb": round(base, 1), "status": out.status,
         "gap": out.gap, "objective": out.objective, "bound": out.bound,
         "eval_objective": out.eval_objective, "max_km": out.max_km, "n_vars": out.n_vars, "n_rows": out.n_rows,
-        "reference": REFERENCE[family], "note": out.note,
+        "reference": REFERENCE[family], "note": out.note, "runs": len(runs),
+        "parts": out.parts,
     }
 
 
@@ -186,13 +211,14 @@ def markdown_table(rows: list[dict]) -> str:
     cols = [("size", "规模"), ("config", "配置"), ("build_s", "建模 s"), ("solve_s", "求解 s"),
             ("total_s", "合计 s"), ("build_share", "建模占比"), ("peak_mb", "峰值 MB"), ("status", "状态"),
             ("gap", "证明间隙"), ("objective", "目标值"), ("bound", "下界"), ("eval_objective", "统一评分"),
-            ("max_km", "最远 km"), ("time_ratio", "耗时比"), ("objective_ratio", "目标比")]
+            ("max_km", "最远 km"), ("parts", "分块"), ("runs", "次数"), ("time_ratio", "耗时比"),
+            ("objective_ratio", "目标比")]
     out = ["| " + " | ".join(h for _, h in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         cells = []
         for k, _ in cols:
             v = r.get(k)
-            if isinstance(v, str) and k not in ("size", "config", "status"):
+            if isinstance(v, str) and k not in ("size", "config", "status", "parts", "runs"):
                 try:
                     v = float(v) if v != "" else None
                 except ValueError:
@@ -230,6 +256,7 @@ def run(sizes: list[str], configs: list[str], seed: int = 1, time_limit: float |
             raise SystemExit(str(exc)) from None
     date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     mach = machine()
+    rev = commit()
     rows = []
     for size in sizes:
         limit = time_limit if time_limit is not None else DEFAULT_TIME_LIMIT.get(size.upper(), 300.0)
@@ -240,7 +267,7 @@ def run(sizes: list[str], configs: list[str], seed: int = 1, time_limit: float |
                 prof = str(profile_dir / f"profile_{size}_{config}.txt")
             echo(f"[{dt.datetime.now():%H:%M:%S}] {size} {config}（时限 {limit:.0f} 秒）…")
             row = run_subprocess(size, config, seed, limit, prof)
-            row.update(date=date, machine=mach)
+            row.update(date=date, machine=mach, commit=rev)
             row.setdefault("description", CONFIGS[config][1])
             row.setdefault("family", CONFIGS[config][0])
             rows.append(row)

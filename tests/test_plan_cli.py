@@ -113,6 +113,7 @@ def test_time_limited_run_reports_its_gap_not_a_false_optimum():
     """PuLP calls a time-limited HiGHS run "Optimal"; the tool reads the real status and gap."""
     import random
 
+    import highspy
     import pulp
     from zoning.solver import solve
 
@@ -123,10 +124,16 @@ def test_time_limited_run_reports_its_gap_not_a_false_optimum():
     for k in range(5):
         w = {x: rng.randint(2000, 8000) for x in xs}
         prob += pulp.LpConstraint(pulp.LpAffineExpression(w), pulp.LpConstraintLE, f"cap{k}", sum(w.values()) / 3 + 0.5)
+    # PuLP's own HiGHS interface: after the time limit it calls the plan "Optimal"
+    prob.solve(pulp.HiGHS(msg=False, timeLimit=0.3, gapRel=0.0))
+    if prob.solverModel.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+        assert pulp.LpStatus[prob.status] == "Optimal"  # the trap the tool guards against
     res = solve(prob, "highs", time_limit=0.3, gap=0.0)
+    # the objective is read in the problem's own sense (maximise) and matches the values
+    assert res.objective == pytest.approx(sum(c * x.varValue for x, c in prob.objective.items()), rel=1e-9)
     if res.status == "feasible":
-        assert pulp.LpStatus[prob.status] == "Optimal"  # the trap this guards against
-        assert res.gap is not None and res.gap > 0 and res.bound is not None
+        assert pulp.LpStatus[prob.status] != "Optimal"  # the tool leaves PuLP's fields honest too
+        assert res.gap is not None and res.gap > 0 and res.bound is not None and res.bound > res.objective
         assert res.message.lower().startswith("time limit")
     else:  # a fast machine may prove optimality in time: then the proven gap must be ~0
         assert res.status == "optimal" and res.gap is not None and res.gap <= 1e-6

@@ -589,7 +589,7 @@ def solve_model(model: Model, log_path=None, lp_path=None, progress=None) -> Sol
         left = None if sc.solver.time_limit is None else max(sc.solver.time_limit - (_time.perf_counter() - t0), 1.0)
         lp = f"{log_path}.round{round_}" if (log_path and round_) else log_path
         result = solve(model.prob, sc.solver.name, left, sc.solver.gap, lp, sc.solver.msg, sc.solver.threads,
-                       sc.solver.heuristic_effort)
+                       sc.solver.heuristic_effort, decompose=sc.solver.decompose)
         if round_ and log_path:
             logs.append(lp)
         if result.status not in ("optimal", "feasible"):

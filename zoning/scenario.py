@@ -85,6 +85,8 @@ class Solver:
     #: HiGHS's share of effort on primal heuristics (its default 0.05); more finds plans that break
     #: no limit sooner on large instances (benchmarks/README.md).
     heuristic_effort: float = 0.3
+    #: solve the blocks of the model that share no school separately (HiGHS)
+    decompose: bool = True
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 PuLP reports ``LpStatus`` "Optimal" after a time limit for both HiGHS and CBC (ENGINEERING.md), so
 the status is read from the solver itself: HiGHS's model status and MIP gap through highspy, CBC's
-solution status and its log.
+solution status and its log. HiGHS gets the model as arrays, block by block (:mod:`zoning.highs`); CBC goes through PuLP's command-line interface.
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ class SolveResult:
     solver_version: str
     log_path: str | None
     message: str = ""
+    parts: int = 1  # independent blocks solved separately (HiGHS)
 
 
 @contextlib.contextmanager
@@ -106,52 +107,36 @@ def check_solver(name: str) -> str:
 
 def solve(prob: pulp.LpProblem, name: str = "highs", time_limit: float | None = None,
           gap: float | None = None, log_path: str | Path | None = None, msg: bool = False,
-          threads: int | None = None, heuristic_effort: float | None = None) -> SolveResult:
-    """Solve ``prob`` and report the status read from the solver, not from PuLP alone."""
+          threads: int | None = None, heuristic_effort: float | None = None,
+          decompose: bool = True) -> SolveResult:
+    """Solve ``prob`` and report the status read from the solver, not from PuLP.
+
+    ``decompose``: solve the blocks of the model that share no constraint one by one (HiGHS only;
+    :mod:`zoning.highs`).
+    """
     name = check_solver(name)
     t0 = time.perf_counter()
     log_path = str(log_path) if log_path else None
     if name == "highs":
-        return _solve_highs(prob, time_limit, gap, log_path, msg, threads, t0, heuristic_effort)
+        return _solve_highs(prob, time_limit, gap, log_path, msg, threads, t0, heuristic_effort, decompose)
     return _solve_cbc(prob, time_limit, gap, log_path, msg, t0)
 
 
-def _solve_highs(prob, time_limit, gap, log_path, msg, threads, t0, heuristic_effort=None) -> SolveResult:
-    import highspy
+def _solve_highs(prob, time_limit, gap, log_path, msg, threads, t0, heuristic_effort=None,
+                 decompose=True) -> SolveResult:
+    from . import highs
 
-    options = {}
-    if heuristic_effort is not None:
-        options["mip_heuristic_effort"] = float(heuristic_effort)
-    if log_path:
-        options["log_file"] = log_path
-        options["log_to_console"] = bool(msg)
-    # Never pass threads after a first solve in this process (ENGINEERING.md: scheduler trap).
-    solver = pulp.HiGHS(msg=bool(msg or log_path), timeLimit=time_limit, gapRel=gap, **options)
-    if threads is not None:
-        highspy.Highs.resetGlobalScheduler(True)
-        solver.threads = threads
+    arr = highs.lp_arrays(prob)
     with _stdout_to_stderr():
-        prob.solve(solver)
-    h = prob.solverModel
-    status = h.getModelStatus()
-    info = h.getInfo()
-    S = highspy.HighsModelStatus
-    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    gap_val = float(info.mip_gap) if has_solution else None
-    obj = float(info.objective_function_value) if has_solution else None
-    bound = float(info.mip_dual_bound) if has_solution else None
-    if status == S.kOptimal:
-        state = "optimal"
-        gap_val = max(0.0, gap_val or 0.0)
-    elif status in (S.kInfeasible, S.kUnboundedOrInfeasible):
-        state = "infeasible"
-    elif has_solution:
-        state = "feasible"
-    else:
-        state = "no_solution"
-    version = f"HiGHS {h.version()}" if hasattr(h, "version") else "HiGHS"
-    return SolveResult(state, gap_val, obj, bound, time.perf_counter() - t0, "highs", version,
-                       log_path, h.modelStatusToString(status))
+        r = highs.solve_arrays(arr, time_limit=time_limit, gap=gap, log_path=log_path, msg=msg, threads=threads,
+                               heuristic_effort=heuristic_effort, decompose=decompose)
+    # keep PuLP's own status fields honest for code that reads them
+    pulp_status = {"optimal": (pulp.LpStatusOptimal, pulp.LpSolutionOptimal),
+                   "feasible": (pulp.LpStatusNotSolved, pulp.LpSolutionIntegerFeasible),
+                   "infeasible": (pulp.LpStatusInfeasible, pulp.LpSolutionInfeasible)}
+    prob.assignStatus(*pulp_status.get(r.status, (pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound)))
+    return SolveResult(r.status, r.gap, r.objective, r.bound, time.perf_counter() - t0, "highs", r.version,
+                       log_path, r.message, len(r.parts))
 
 
 def _solve_cbc(prob, time_limit, gap, log_path, msg, t0) -> SolveResult:
