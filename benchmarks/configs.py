@@ -3,7 +3,9 @@
 Two families (README.md says which is which):
 
 * multi-year, with contiguity — the tool as a planner uses it:
-  ``tool`` (this tool's model, HiGHS) and ``tool_cbc`` (the same model, PuLP's bundled CBC);
+  ``tool`` (this tool's model, HiGHS, independent blocks solved apart), ``tool_whole`` (the same
+  model handed to HiGHS whole, to measure what the blocks buy) and ``tool_cbc`` (the same model,
+  PuLP's bundled CBC);
 * single intake year, primary level, no contiguity — the problem the references can express:
   ``tool_1y`` (this tool's model in that configuration), ``dense`` (a plain dense PuLP formulation
   of the same objective and constraints over *all* unit–school pairs, built term by term, default
@@ -29,7 +31,7 @@ from zoning.model import (EPS_DISTANCE, PENALTY_BROKEN_LIMIT, PENALTY_PER_CLASS,
                           build_model, solve_model)
 from zoning.problem import ZoningProblem
 from zoning.projection import ZoneMaps, project
-from zoning.scenario import Caps, Scenario, Solver
+from zoning.scenario import Caps, Scenario, Solver, Weights
 from zoning.solver import new_var, solve
 
 BASE_YEAR = 2022
@@ -37,6 +39,7 @@ BASE_YEAR = 2022
 #: name -> (family, description in Chinese)
 CONFIGS = {
     "tool": ("multi", "本工具：多年度分步化解 + 连片约束，HiGHS"),
+    "tool_whole": ("multi", "本工具：同上模型，不分块，整体交给 HiGHS"),
     "tool_cbc": ("multi", "本工具：同上模型，改用 PuLP 自带 CBC"),
     "tool_1y": ("single", "本工具：单一年度、小学、无连片约束、无距离上限（与参照同一问题），剪枝后的配对，HiGHS"),
     "dense": ("single", "对照：全部单元×学校配对的稠密 PuLP 模型（不剪枝、默认设置），HiGHS"),
@@ -76,13 +79,14 @@ def scenario_for(config: str, time_limit: float, gap: float = 0.005) -> Scenario
     if CONFIGS[config][0] == "multi":
         solver = "cbc" if config == "tool_cbc" else "highs"
         return Scenario(base_year=BASE_YEAR, target_year=2025, horizon=2027,
-                        solver=Solver(name=solver, time_limit=time_limit, gap=gap))
-    # The references have no distance cap, so neither does the tool here: the same problem, the
-    # tool keeping only its pruning (each unit's nearest schools and its current one).
+                        solver=Solver(name=solver, time_limit=time_limit, gap=gap,
+                                      decompose=config != "tool_whole"))
+    # The references have no distance cap and no barriers, so neither does the tool here: the same
+    # problem, the tool keeping only its pruning (each unit's nearest schools and its current one).
     no_caps = {lv: Caps(max_km=NO_CAP_KM, max_ratio=NO_CAP_KM, free_km=NO_CAP_KM, k_nearest=c.k_nearest)
                for lv, c in Scenario().caps.items()}
     return Scenario(base_year=BASE_YEAR, target_year=BASE_YEAR + 1, horizon=BASE_YEAR + 1,
-                    levels=("primary",), contiguity=False, caps=no_caps,
+                    levels=("primary",), contiguity=False, caps=no_caps, weights=Weights(barrier=0.0),
                     solver=Solver(name="highs", time_limit=time_limit, gap=DEFAULT_GAP))
 
 
@@ -311,7 +315,7 @@ def run_spopt(problem: ZoningProblem, scenario: Scenario) -> Outcome:
 
 def run_config(config: str, problem: ZoningProblem, scenario: Scenario) -> Outcome:
     """Run one configuration on ``problem``."""
-    if config in ("tool", "tool_1y"):
+    if config in ("tool", "tool_whole", "tool_1y"):
         return run_tool(problem, scenario)
     if config == "tool_cbc":
         from zoning.solver import SolverUnavailable, check_solver
