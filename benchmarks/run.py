@@ -59,11 +59,14 @@ def machine() -> str:
 
 
 def commit() -> str:
-    """The repository's commit (``+dirty`` with uncommitted changes), or "" outside a checkout."""
+    """The repository's commit (``+dirty`` with uncommitted changes outside ``benchmarks/results``),
+    or "" outside a checkout."""
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                               cwd=str(REPO), timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+        # results written by an earlier run are not a change to what is measured
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":(exclude)benchmarks/results"], capture_output=True,
                                text=True, cwd=str(REPO), timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
