@@ -16,7 +16,6 @@ disagrees with what HiGHS reports, the block is not called optimal and its bound
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,8 @@ import numpy as np
 import pulp
 from scipy import sparse
 from scipy.sparse import csgraph
+
+from .solver import fold_logs
 
 log = logging.getLogger(__name__)
 
@@ -160,11 +161,10 @@ def independent_parts(matrix: sparse.spmatrix, min_cols: int = MIN_PART_COLUMNS)
             for k in range(len(order))]
 
 
-def _status_of(h, model_status) -> str:
+def _status_of(model_status, info) -> str:
     import highspy
 
     S = highspy.HighsModelStatus
-    info = h.getInfo()
     if model_status == S.kOptimal:
         return "optimal"
     if model_status in (S.kInfeasible, S.kUnboundedOrInfeasible):
@@ -195,8 +195,8 @@ def solve_part(arr: LpArrays, rows: np.ndarray, cols: np.ndarray, options: dict,
                 sub.indptr[:-1].astype(np.int32), sub.indices.astype(np.int32), sub.data, integ)
     h.run()
     model_status = h.getModelStatus()
-    status = _status_of(h, model_status)
     info = h.getInfo()
+    status = _status_of(model_status, info)
     obj = bound = values = None
     if status in ("optimal", "feasible"):
         values = np.asarray(h.getSolution().col_value, dtype=float)
@@ -282,13 +282,6 @@ def _combine(arr: LpArrays, parts, results: list[PartResult], version: str) -> A
 
 def _join_logs(log_path: str, logs: list[str], parts, results: list[PartResult]) -> None:
     """One solver log: a header per block, then the block's own HiGHS log."""
-    with open(log_path, "w", encoding="utf-8") as out:
-        out.write(f"模型分解为 {len(parts)} 个互不相关的部分，分别求解。\n")
-        for k, (path, r) in enumerate(zip(logs, results)):
-            out.write(f"\n===== 第 {k + 1}/{len(parts)} 部分：{r.n_cols} 列，{r.n_rows} 行；"
-                      f"{r.message}，{r.seconds:.1f} 秒 =====\n")
-            try:
-                out.write(Path(path).read_text(encoding="utf-8", errors="replace"))
-                os.remove(path)
-            except FileNotFoundError:
-                pass
+    Path(log_path).write_text(f"模型分解为 {len(parts)} 个互不相关的部分，分别求解。\n", encoding="utf-8")
+    fold_logs(log_path, [(f"第 {k + 1}/{len(parts)} 部分：{r.n_cols} 列，{r.n_rows} 行；{r.message}，"
+                          f"{r.seconds:.1f} 秒", path) for k, (path, r) in enumerate(zip(logs, results))])

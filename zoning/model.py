@@ -48,7 +48,7 @@ from . import policy
 from .problem import ZoningProblem
 from .projection import ZoneMaps, entry_year_of, level_of_grade, max_cohort_factor, project
 from .scenario import Scenario
-from .solver import SolveResult, new_var, solve
+from .solver import SolveResult, fold_logs, new_var, solve
 
 log = logging.getLogger(__name__)
 
@@ -606,15 +606,7 @@ def solve_model(model: Model, log_path=None, lp_path=None, progress=None) -> Sol
             model.notes.append(f"{MAX_CUT_ROUNDS} 轮连通割后仍有片区不连片")
     # one log file: append the later rounds to the first
     if log_path and logs:
-        with open(log_path, "a", encoding="utf-8") as out:
-            for extra in logs:
-                try:
-                    with open(extra, encoding="utf-8", errors="replace") as fh:
-                        out.write(f"\n===== {extra} =====\n" + fh.read())
-                    import os
-                    os.remove(extra)
-                except FileNotFoundError:
-                    pass
+        fold_logs(log_path, [(extra, extra) for extra in logs])
     if lp_path:
         model.prob.writeLP(str(lp_path))
     result.seconds = _time.perf_counter() - t0

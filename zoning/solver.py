@@ -2,7 +2,8 @@
 
 PuLP reports ``LpStatus`` "Optimal" after a time limit for both HiGHS and CBC (ENGINEERING.md), so
 the status is read from the solver itself: HiGHS's model status and MIP gap through highspy, CBC's
-solution status and its log. HiGHS gets the model as arrays, block by block (:mod:`zoning.highs`); CBC goes through PuLP's command-line interface.
+solution status and its log. HiGHS gets the model as arrays, block by block
+(:mod:`zoning.highs`); CBC goes through PuLP's command-line interface.
 """
 from __future__ import annotations
 
@@ -169,6 +170,18 @@ def _solve_cbc(prob, time_limit, gap, log_path, msg, t0) -> SolveResult:
         state = "no_solution"
     return SolveResult(state, gap_val, obj, bound, time.perf_counter() - t0, "cbc", "CBC",
                        log_path, pulp.LpStatus[prob.status])
+
+
+def fold_logs(log_path: str | Path, pieces: list[tuple[str, str]], mode: str = "a") -> None:
+    """Write ``(header, path)`` pieces into one log file (``mode`` "a" appends), removing each piece."""
+    with open(log_path, mode, encoding="utf-8") as out:
+        for header, path in pieces:
+            out.write(f"\n===== {header} =====\n")
+            try:
+                out.write(Path(path).read_text(encoding="utf-8", errors="replace"))
+                os.remove(path)
+            except FileNotFoundError:
+                pass
 
 
 def new_var(prob: pulp.LpProblem, name: str, low=None, up=None, cat="Continuous") -> pulp.LpVariable:
