@@ -84,37 +84,43 @@ class ArraysResult:
 
 
 def lp_arrays(prob: pulp.LpProblem) -> LpArrays:
-    """Read ``prob`` into arrays (one pass over its constraints, as PuLP's own hand-over does)."""
+    """Read ``prob`` into arrays in one pass over its constraints.
+
+    Columns are the problem's variables in PuLP's own order (by name), so the model HiGHS sees
+    does not depend on how it was handed over.
+    """
     inf = np.inf
-    variables = prob.variables()
+    objective = prob.objective if prob.objective is not None else {}
+    constraints = prob.constraints
+    constraints = list(constraints() if callable(constraints) else constraints.values())  # PuLP 3.3+ / older
+    seen = dict.fromkeys(objective)
+    counts, keys, vals, rlo, rup = [], [], [], [], []
+    for con in constraints:
+        counts.append(len(con))
+        keys.extend(con.keys())
+        vals.extend(con.values())
+        lb, ub = con.getLb(), con.getUb()
+        rlo.append(-inf if lb is None else lb)
+        rup.append(inf if ub is None else ub)
+    seen.update(dict.fromkeys(keys))
+    variables = sorted(seen, key=lambda v: v.name)
     index = {v: i for i, v in enumerate(variables)}
     n = len(variables)
     sign = -1.0 if prob.sense == pulp.LpMaximize else 1.0
     cost = np.zeros(n)
     offset = 0.0
-    if prob.objective is not None:
-        for v, c in prob.objective.items():
-            cost[index[v]] += c
-        offset = float(prob.objective.constant or 0.0)
+    if objective:
+        np.add.at(cost, np.fromiter(map(index.__getitem__, objective.keys()), dtype=np.int64, count=len(objective)),
+                  np.fromiter(objective.values(), dtype=float, count=len(objective)))
+        offset = float(objective.constant or 0.0)
     lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
     upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
     integ = np.array([1 if v.cat == pulp.LpInteger else 0 for v in variables], dtype=np.int32)
-    counts, cols, vals, rlo, rup = [], [], [], [], []
-    constraints = prob.constraints
-    constraints = constraints() if callable(constraints) else constraints.values()  # PuLP 3.3+ / older
-    for con in constraints:
-        items = list(con.items())
-        counts.append(len(items))
-        cols.extend(index[v] for v, _ in items)
-        vals.extend(c for _, c in items)
-        lb, ub = con.getLb(), con.getUb()
-        rlo.append(-inf if lb is None else lb)
-        rup.append(inf if ub is None else ub)
     m = len(counts)
     indptr = np.zeros(m + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
-    matrix = sparse.csr_matrix((np.asarray(vals, dtype=float), np.asarray(cols, dtype=np.int64), indptr),
-                               shape=(m, n))
+    cols = np.fromiter(map(index.__getitem__, keys), dtype=np.int64, count=len(keys))
+    matrix = sparse.csr_matrix((np.asarray(vals, dtype=float), cols, indptr), shape=(m, n))
     matrix.sum_duplicates()
     matrix.eliminate_zeros()
     return LpArrays(variables, sign * cost, sign * offset, lower, upper, integ, matrix,

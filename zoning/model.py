@@ -107,6 +107,24 @@ def candidate_pairs(problem: ZoningProblem, scenario: Scenario, level: str, star
     return pruned.sort_values(["unit", "school"]).reset_index(drop=True)
 
 
+def _groups(keys: np.ndarray) -> list[tuple[int, list[int]]]:
+    """``[(key, positions), ...]`` for each distinct key in ascending order, positions ascending."""
+    keys = np.asarray(keys)
+    if not len(keys):
+        return []
+    order = np.argsort(keys, kind="stable")
+    uniq, starts = np.unique(keys[order], return_index=True)
+    bounds = np.r_[starts, len(keys)].tolist()
+    pos = order.tolist()
+    return [(k, pos[bounds[i]:bounds[i + 1]]) for i, k in enumerate(uniq.tolist())]
+
+
+def _terms(xs: list, coef: np.ndarray, where: np.ndarray) -> dict:
+    """Objective terms ``{x: coef}`` for the variables where ``where`` holds."""
+    idx = np.flatnonzero(where)
+    return dict(zip([xs[i] for i in idx], coef[idx].tolist()))
+
+
 def _locks(problem: ZoningProblem, scenario: Scenario) -> dict:
     uidx, sidx = problem.unit_index(), problem.school_index()
     return {uidx[u]: sidx[s] for u, s in scenario.locks.items() if u in uidx and s in sidx}
@@ -391,18 +409,15 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Mo
             moved = (cur >= 0) & (cur != pairs["school"].to_numpy())
             detached = detached_pairs(problem, pairs, level) if level == "primary" else np.zeros(len(pairs), bool)
             crosses = pairs["crosses_barrier"].to_numpy(bool)
-            for i, v in enumerate(xs):
-                dist_terms[v] = scenario.weights.distance * w[i] * km[i] + EPS_DISTANCE * km[i]
-                if moved[i]:
-                    move_terms[v] = scenario.weights.moved * w[i]
-                penalised = (scenario.barrier_rule == "penalise" and crosses[i]) or detached[i]
-                if level == "primary" and penalised:
-                    barrier_terms[v] = scenario.weights.barrier * (w[i] + 1.0)
+            dist_terms.update(zip(xs, (scenario.weights.distance * w * km + EPS_DISTANCE * km).tolist()))
+            move_terms.update(_terms(xs, scenario.weights.moved * w, moved))
+            if level == "primary":
+                penalised = (crosses & (scenario.barrier_rule == "penalise")) | detached
+                barrier_terms.update(_terms(xs, scenario.weights.barrier * (w + 1.0), penalised))
             # one school per unit and level
-            by_unit = pd.Series(np.arange(len(xs))).groupby(units)
-            for u, rows in by_unit:
+            for u, rows in _groups(units):
                 prob += pulp.LpConstraint(
-                    pulp.LpAffineExpression({xs[i]: 1 for i in rows}), pulp.LpConstraintEQ,
+                    pulp.LpAffineExpression(dict.fromkeys([xs[i] for i in rows], 1)), pulp.LpConstraintEQ,
                     f"one_{spec.index}_{level[0]}_{u}", 1,
                 )
             if closer is not None:
@@ -432,7 +447,7 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Mo
             a, b = maps[0], maps[1]
             ka = {(u, s): v for u, s, v in zip(a.pairs[level]["unit"], a.pairs[level]["school"], a.x[level])}
             W2 = sum(problem.entrants(level, y) for y in intake if y >= b.start)
-            for u, grp in pd.Series(range(len(b.x[level]))).groupby(b.pairs[level]["unit"].to_numpy()):
+            for u, grp in _groups(b.pairs[level]["unit"].to_numpy()):
                 y = new_var(prob, f"chg_{level[0]}_{u}", 0, 1)
                 change_terms[y] = scenario.weights.second_change * (W2[u] + 1.0)
                 for i in grp:
@@ -479,10 +494,10 @@ def _capacity_constraints(prob, problem: ZoningProblem, scenario: Scenario, maps
                 if not spec.start <= e <= spec.end:
                     continue
                 ent = problem.entrants(level, e)[units]
-                for s, rows in pd.Series(np.arange(len(xs))).groupby(schools):
-                    terms = {xs[i]: float(ent[i]) for i in rows if ent[i] > 0}
-                    if terms:
-                        N[(s, level, e)] = terms
+                has = np.flatnonzero(ent > 0)
+                values = ent[has].tolist()
+                for s, rows in _groups(schools[has]):
+                    N[(s, level, e)] = {xs[has[i]]: values[i] for i in rows}
     classes = {}
     slacks = []
     base_total = problem.enrolled.sum(axis=1)
