@@ -220,6 +220,31 @@ def solve_part(arr: LpArrays, rows: np.ndarray, cols: np.ndarray, options: dict,
                       time.perf_counter() - t0, f"HiGHS {h.version()}")
 
 
+def solve_fixed(arr: LpArrays, values: np.ndarray, free: np.ndarray, options: dict,
+                threads: int | None = None) -> tuple[np.ndarray | None, PartResult]:
+    """Re-solve ``arr`` with every column outside ``free`` fixed at ``values``.
+
+    Only the rows that hold a free column are handed to HiGHS, their bounds shifted by what the
+    fixed columns contribute (integer columns are fixed at their rounded values). Returns the whole
+    value vector (fixed columns unchanged) or None when HiGHS found no solution, and its report.
+    """
+    v = np.asarray(values, dtype=float).copy()
+    integ = arr.integrality.astype(bool)
+    v[integ] = np.round(v[integ])
+    free = np.asarray(free, dtype=bool)
+    free_cols = np.flatnonzero(free)
+    a = arr.matrix.tocsc()
+    shift = a[:, np.flatnonzero(~free)] @ v[~free]
+    rows = np.flatnonzero(np.diff(a[:, free_cols].tocsr().indptr) > 0)
+    shifted = LpArrays(arr.variables, arr.cost, 0.0, arr.col_lower, arr.col_upper, arr.integrality,
+                       arr.matrix, arr.row_lower - shift, arr.row_upper - shift)
+    r = solve_part(shifted, rows, free_cols, options, threads)
+    if r.values is None:
+        return None, r
+    v[free_cols] = r.values
+    return v, r
+
+
 def solve_arrays(arr: LpArrays, *, time_limit: float | None = None, gap: float | None = None,
                  log_path: str | None = None, msg: bool = False, threads: int | None = None,
                  heuristic_effort: float | None = None, decompose: bool = True,

@@ -355,6 +355,7 @@ class Model:
     notes: list
     terms: dict  # objective parts (name -> LpAffineExpression)
     cut_rounds: int = 0
+    unit_vars: dict = field(default_factory=dict)  # unit -> exemption and second-change variables
 
 
 def _intake_years(scenario: Scenario) -> list[int]:
@@ -384,6 +385,7 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Mo
 
     objective = {}
     dist_terms, move_terms, barrier_terms, change_terms, exempt_terms = {}, {}, {}, {}, {}
+    unit_vars: dict[int, list] = {}  # unit -> its exemption and second-change variables
     for spec in maps:
         map_years = [y for y in intake if spec.start <= y <= spec.end]
         for level in scenario.levels:
@@ -435,6 +437,7 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Mo
                         if u not in exempt:
                             exempt[u] = new_var(prob, f"ex_{spec.index}_{level[0]}_{u}", 0, 1)
                             exempt_terms[exempt[u]] = PENALTY_EXEMPTION
+                            unit_vars.setdefault(int(u), []).append(exempt[u])
                         expr[exempt[u]] = -1.0
                     prob += pulp.LpConstraint(
                         pulp.LpAffineExpression(expr), pulp.LpConstraintLE, f"cont_{spec.index}_{level[0]}_{i}", 0
@@ -449,6 +452,7 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Mo
             W2 = sum(problem.entrants(level, y) for y in intake if y >= b.start)
             for u, grp in _groups(b.pairs[level]["unit"].to_numpy()):
                 y = new_var(prob, f"chg_{level[0]}_{u}", 0, 1)
+                unit_vars.setdefault(int(u), []).append(y)
                 change_terms[y] = scenario.weights.second_change * (W2[u] + 1.0)
                 for i in grp:
                     s = b.pairs[level]["school"].iat[i]
@@ -475,7 +479,7 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Mo
         "exemptions": pulp.LpAffineExpression(exempt_terms),
         "limits": pulp.LpAffineExpression(slack_terms),
     }
-    return Model(problem, scenario, prob, maps, slacks, classes, fixed, notes, terms)
+    return Model(problem, scenario, prob, maps, slacks, classes, fixed, notes, terms, unit_vars=unit_vars)
 
 
 def _capacity_constraints(prob, problem: ZoningProblem, scenario: Scenario, maps, fixed):
@@ -603,8 +607,12 @@ def solve_model(model: Model, log_path=None, lp_path=None, progress=None) -> Sol
     for round_ in range(MAX_CUT_ROUNDS + 1):
         left = None if sc.solver.time_limit is None else max(sc.solver.time_limit - (_time.perf_counter() - t0), 1.0)
         lp = f"{log_path}.round{round_}" if (log_path and round_) else log_path
-        result = solve(model.prob, sc.solver.name, left, sc.solver.gap, lp, sc.solver.msg, sc.solver.threads,
+        reserve = sc.solver.polish if (left is not None and sc.solver.name == "highs") else 0.0
+        main = None if left is None else max(left * (1.0 - reserve), 1.0)
+        result = solve(model.prob, sc.solver.name, main, sc.solver.gap, lp, sc.solver.msg, sc.solver.threads,
                        sc.solver.heuristic_effort, decompose=sc.solver.decompose)
+        if reserve and result.status in ("feasible", "no_solution"):
+            result = _repair(model, result, t0 + sc.solver.time_limit, lp, progress)
         if round_ and log_path:
             logs.append(lp)
         if result.status not in ("optimal", "feasible"):
@@ -632,6 +640,47 @@ def solve_model(model: Model, log_path=None, lp_path=None, progress=None) -> Sol
     parts = {k: float(pulp.value(e) or 0.0) for k, e in model.terms.items()}
     final_pairs = {lv: model.maps[-1].pairs[lv] for lv in model.maps[-1].pairs}
     return Solution(zones, result, slacks, parts, model.notes, final_pairs)
+
+
+def _repair(model: Model, result: SolveResult, deadline: float, log_path, progress) -> SolveResult:
+    """Neighbourhood repair (zoning/polish.py) of a plan HiGHS stopped on, until ``deadline``."""
+    import time as _time
+
+    from . import highs
+    from .polish import current_start, model_columns, polish
+
+    sc = model.scenario.solver
+    t0 = _time.perf_counter()
+    arr = highs.lp_arrays(model.prob)
+    cols = model_columns(model, arr)
+    if result.status == "feasible":
+        values = np.array([v.varValue for v in arr.variables], dtype=float)
+        start = "求解器在时限内找到的方案"
+    else:
+        options = {"output_flag": False, "time_limit": max(deadline - _time.perf_counter(), 1.0)}
+        values = current_start(model, arr, cols, options, sc.threads)
+        start = "现行片区"
+        if values is None:
+            return result
+    before = float(arr.cost @ values) + arr.offset
+    values, lines = polish(model, arr, cols, values, deadline, gap=sc.gap, threads=sc.threads,
+                           heuristic_effort=sc.heuristic_effort, progress=progress)
+    for v, x in zip(arr.variables, values.tolist()):
+        v.varValue = x
+    model.prob.assignStatus(pulp.LpStatusNotSolved, pulp.LpSolutionIntegerFeasible)
+    objective = float(arr.cost @ values) + arr.offset
+    bound = result.bound
+    gap = None if bound is None else abs(objective - bound) / max(abs(objective), 1e-9)
+    status = "optimal" if gap is not None and sc.gap is not None and gap <= sc.gap else "feasible"
+    message = f"{result.message}；邻域修补（自{start}起）{len(lines)} 步改进"
+    if log_path:
+        with open(log_path, "a", encoding="utf-8") as out:
+            out.write(f"\n===== 邻域修补：自{start}起，目标值 {before:,.2f} → {objective:,.2f}，"
+                      f"{_time.perf_counter() - t0:.1f} 秒 =====\n")
+            out.writelines(line + "\n" for line in lines)
+    log.info("邻域修补：目标值 %.2f → %.2f（%d 步）", before, objective, len(lines))
+    return SolveResult(status, gap, objective, bound, result.seconds + (_time.perf_counter() - t0), result.solver,
+                       result.solver_version, result.log_path, message, result.parts)
 
 
 def zone_objective(model: Model, zones: ZoneMaps) -> float | None:

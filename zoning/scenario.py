@@ -87,6 +87,9 @@ class Solver:
     heuristic_effort: float = 0.3
     #: solve the blocks of the model that share no school separately (HiGHS)
     decompose: bool = True
+    #: share of the time limit kept for repairing the plan neighbourhood by neighbourhood when HiGHS
+    #: stops before proving its gap (zoning/polish.py); 0 turns the repair off
+    polish: float = 0.15
 
 
 @dataclass
@@ -239,6 +242,8 @@ def validate_scenario(sc: Scenario) -> list[str]:
         problems.append(f"[solver] name 应为 highs 或 cbc，而不是 '{sc.solver.name}'")
     if not 0 <= sc.solver.heuristic_effort <= 1:
         problems.append(f"[solver] heuristic_effort 应在 0 与 1 之间，而不是 {sc.solver.heuristic_effort}")
+    if not 0 <= sc.solver.polish < 1:
+        problems.append(f"[solver] polish 应不小于 0 且小于 1（求解时限中留给邻域修补的比例），而不是 {sc.solver.polish}")
     if not 0 <= sc.solver.gap < 1:
         problems.append(f"[solver] gap 应在 0 与 1 之间（例如 0.005 表示 0.5%），而不是 {sc.solver.gap}")
     for lv, caps in sc.caps.items():
