@@ -272,6 +272,7 @@ def _metrics(problem, scenario, solution, zones, led, before, violations, datase
         "objective": res.objective,
         "bound": res.bound,
         "solve_seconds": round(res.seconds, 2),
+        "repair": res.repair or None,
         "objective_parts": solution.objective_parts,
         "violations": violations,
         "presolve": findings,
@@ -393,6 +394,8 @@ def plan_summary(problem, scenario, metrics, before, after, results) -> str:
     gap = metrics.get("gap")
     L.append(f"求解状态：{metrics['status_zh']}" + (f"，已证明间隙 {gap:.2%}" if gap is not None else "")
              + f"，用时 {metrics['solve_seconds']} 秒")
+    if metrics.get("repair"):
+        L.append(f"求解器到时限未证明间隙，已做{metrics['repair']}（详见 solver.log）")
     yrs = [y for y in scenario.years if y >= scenario.intake_year]
     def over(led, y):
         r = led[(led["year"] == y) & (led["over_size_limit"] | led["over_class_limit"] | led["over_classrooms"])]

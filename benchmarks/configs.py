@@ -189,6 +189,8 @@ def run_tool(problem: ZoningProblem, scenario: Scenario) -> Outcome:
         km = max_trip_km(problem, sy, sol.zones.final("primary"))
     if sol.slacks:
         note = f"{len(sol.slacks)} 项限额未能满足"
+    if r.repair:
+        note = "；".join(x for x in (note, r.repair) if x)
     if sol.notes:
         note = "；".join(x for x in (note, f"{len(sol.notes)} 条模型提示") if x)
     return Outcome(t1 - t0, t2 - t1, r.status, r.gap, r.objective, r.bound, ev,

@@ -12,6 +12,10 @@ No MIP start is given: HiGHS 1.16, started from the current zones (``Highs.setSo
 the presolve offset of the objective on a small model and returned the start as "optimal" with a
 wrong objective (benchmarks/README.md). The objective is always recomputed from the values; when it
 disagrees with what HiGHS reports, the block is not called optimal and its bound is not used.
+
+:func:`solve_fixed` re-solves a part of a model with the rest fixed at given values (the
+neighbourhood repair of :mod:`zoning.polish`): no start is needed there, since the values it keeps
+are constants of the smaller problem.
 """
 from __future__ import annotations
 

@@ -612,7 +612,7 @@ def solve_model(model: Model, log_path=None, lp_path=None, progress=None) -> Sol
         result = solve(model.prob, sc.solver.name, main, sc.solver.gap, lp, sc.solver.msg, sc.solver.threads,
                        sc.solver.heuristic_effort, decompose=sc.solver.decompose)
         if reserve and result.status in ("feasible", "no_solution"):
-            result = _repair(model, result, t0 + sc.solver.time_limit, lp, progress)
+            result = repair_plan(model, result, t0 + sc.solver.time_limit, lp, progress)
         if round_ and log_path:
             logs.append(lp)
         if result.status not in ("optimal", "feasible"):
@@ -642,7 +642,7 @@ def solve_model(model: Model, log_path=None, lp_path=None, progress=None) -> Sol
     return Solution(zones, result, slacks, parts, model.notes, final_pairs)
 
 
-def _repair(model: Model, result: SolveResult, deadline: float, log_path, progress) -> SolveResult:
+def repair_plan(model: Model, result: SolveResult, deadline: float, log_path, progress) -> SolveResult:
     """Neighbourhood repair (zoning/polish.py) of a plan HiGHS stopped on, until ``deadline``."""
     import time as _time
 
@@ -671,16 +671,17 @@ def _repair(model: Model, result: SolveResult, deadline: float, log_path, progre
     objective = float(arr.cost @ values) + arr.offset
     bound = result.bound
     gap = None if bound is None else abs(objective - bound) / max(abs(objective), 1e-9)
-    status = "optimal" if gap is not None and sc.gap is not None and gap <= sc.gap else "feasible"
-    message = f"{result.message}；邻域修补（自{start}起）{len(lines)} 步改进"
+    status = "optimal" if gap is not None and sc.gap is not None and gap <= sc.gap + 1e-9 else "feasible"
+    summary = (f"邻域修补：自{start}起 {len(lines)} 步改进，目标值 {before:,.2f} → {objective:,.2f}，"
+               f"{_time.perf_counter() - t0:.1f} 秒")
     if log_path:
         with open(log_path, "a", encoding="utf-8") as out:
-            out.write(f"\n===== 邻域修补：自{start}起，目标值 {before:,.2f} → {objective:,.2f}，"
-                      f"{_time.perf_counter() - t0:.1f} 秒 =====\n")
+            out.write(f"\n===== {summary} =====\n")
             out.writelines(line + "\n" for line in lines)
-    log.info("邻域修补：目标值 %.2f → %.2f（%d 步）", before, objective, len(lines))
+    log.info(summary)
     return SolveResult(status, gap, objective, bound, result.seconds + (_time.perf_counter() - t0), result.solver,
-                       result.solver_version, result.log_path, message, result.parts)
+                       result.solver_version, result.log_path, f"{result.message}；{summary}", result.parts,
+                       repair=summary)
 
 
 def zone_objective(model: Model, zones: ZoneMaps) -> float | None:

@@ -39,6 +39,7 @@ class SolveResult:
     log_path: str | None
     message: str = ""
     parts: int = 1  # independent blocks solved separately (HiGHS)
+    repair: str = ""  # what the neighbourhood repair did (zoning/polish.py), "" when it did not run
 
 
 @contextlib.contextmanager
