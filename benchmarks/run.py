@@ -116,7 +116,8 @@ def run_one(size: str, config: str, seed: int, time_limit: float, profile_path: 
         prep = time.perf_counter() - t0
         out = run_config(config, problem, scenario)
         runs.append((prep + out.build_s + out.solve_s, prep, out))
-        if prof or len(runs) >= REPEATS or runs[0][0] >= REPEAT_BELOW_S:
+        # a configuration that did not run (skipped, not applicable) has nothing to time again
+        if prof or len(runs) >= REPEATS or runs[0][0] >= REPEAT_BELOW_S or out.status in ("skipped", "not_applicable"):
             break
     # the median run (by total time) stands for the configuration
     _, prep, out = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
