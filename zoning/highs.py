@@ -237,9 +237,8 @@ def solve_fixed(arr: LpArrays, values: np.ndarray, free: np.ndarray, options: di
     v[integ] = np.round(v[integ])
     free = np.asarray(free, dtype=bool)
     free_cols = np.flatnonzero(free)
-    a = arr.matrix.tocsc()
-    shift = a[:, np.flatnonzero(~free)] @ v[~free]
-    rows = np.flatnonzero(np.diff(a[:, free_cols].tocsr().indptr) > 0)
+    shift = arr.matrix @ np.where(free, 0.0, v)
+    rows = np.flatnonzero(abs(arr.matrix) @ free.astype(float) > 0)
     shifted = LpArrays(arr.variables, arr.cost, 0.0, arr.col_lower, arr.col_upper, arr.integrality,
                        arr.matrix, arr.row_lower - shift, arr.row_upper - shift)
     r = solve_part(shifted, rows, free_cols, options, threads)
@@ -301,8 +300,7 @@ def _combine(arr: LpArrays, parts, results: list[PartResult], version: str) -> A
     values = np.full(arr.n_cols, np.nan)
     for (_, cols), r in zip(parts, results):
         values[cols] = r.values
-    for v, x in zip(arr.variables, values.tolist()):
-        v.varValue = x
+    write_values(arr, values)
     obj = sum(r.objective for r in results) + arr.offset
     bound = None if any(r.bound is None for r in results) else sum(r.bound for r in results) + arr.offset
     gap = None
@@ -313,6 +311,12 @@ def _combine(arr: LpArrays, parts, results: list[PartResult], version: str) -> A
     obj_out = arr.sign * obj
     bound_out = None if bound is None else arr.sign * bound
     return ArraysResult(state, gap, obj_out, bound_out, msgs[0], version, results)
+
+
+def write_values(arr: LpArrays, values: np.ndarray) -> None:
+    """Write ``values`` (one per column) to the PuLP variables ``arr`` was read from."""
+    for v, x in zip(arr.variables, np.asarray(values, dtype=float).tolist()):
+        v.varValue = x
 
 
 def _join_logs(log_path: str, logs: list[str], parts, results: list[PartResult]) -> None:

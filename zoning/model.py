@@ -665,8 +665,7 @@ def repair_plan(model: Model, result: SolveResult, deadline: float, log_path, pr
     before = float(arr.cost @ values) + arr.offset
     values, lines = polish(model, arr, cols, values, deadline, gap=sc.gap, threads=sc.threads,
                            heuristic_effort=sc.heuristic_effort, progress=progress)
-    for v, x in zip(arr.variables, values.tolist()):
-        v.varValue = x
+    highs.write_values(arr, values)
     model.prob.assignStatus(pulp.LpStatusNotSolved, pulp.LpSolutionIntegerFeasible)
     objective = float(arr.cost @ values) + arr.offset
     bound = result.bound

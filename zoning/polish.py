@@ -108,7 +108,7 @@ def current_start(model, arr: LpArrays, cols: Columns, options: dict, threads=No
         order = np.lexsort((s, km, ~cur, u))
         first = order[np.r_[True, u[order][1:] != u[order][:-1]]]
         x[cols.pair_col[a:b][first]] = 1.0
-    values, r = solve_fixed(arr, x, free, options, threads)
+    values, _ = solve_fixed(arr, x, free, options, threads)
     return values
 
 
