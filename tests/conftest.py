@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import strategies as st
 
 from zoning.problem import ZoningProblem, euclidean_pairs
 from zoning.scenario import Scenario
@@ -77,3 +78,27 @@ def realdata() -> Path:
     if not REALDATA.exists():
         pytest.skip("../shared/realdata is not present")
     return REALDATA
+
+
+@st.composite
+def random_grid(draw):
+    """A random small grid: rows (current zones = nearest school), schools with classrooms, children
+    per unit and cohort."""
+    h = draw(st.integers(2, 4))
+    w = draw(st.integers(2, 5))
+    n_schools = draw(st.integers(2, 3))
+    cells = draw(st.lists(st.tuples(st.integers(0, h - 1), st.integers(0, w - 1)),
+                          min_size=n_schools, max_size=n_schools, unique=True))
+    letters = "ABC"[:n_schools]
+    # current zones: nearest school (a contiguous Voronoi-like map)
+    rows = []
+    for r in range(h):
+        line = ""
+        for c in range(w):
+            d = [abs(r - rr) + abs(c - cc) + 0.001 * i for i, (rr, cc) in enumerate(cells)]
+            line += letters[int(np.argmin(d))]
+        rows.append(line)
+    counts = draw(st.lists(st.integers(0, 30), min_size=h * w, max_size=h * w))
+    rooms = draw(st.lists(st.integers(2, 12), min_size=n_schools, max_size=n_schools))
+    schools = {letters[i]: {"cell": cells[i], "classrooms": rooms[i]} for i in range(n_schools)}
+    return rows, schools, counts

@@ -1,9 +1,9 @@
 """The integer program on tiny hand-drawn grids, with optima worked out by hand."""
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
 
-from conftest import grid_problem
+from conftest import grid_problem, random_grid
 from zoning.checks import run_checks, structural_failures
 from zoning.explain import presolve
 from zoning.model import build_model, solve_model, zone_objective
@@ -96,28 +96,6 @@ def test_contiguity_keeps_zones_in_one_piece():
     results, *_ = run_checks(p, a, sc)
     cont = [r for r in results if r.name == "contiguity"][0]
     assert cont.ok, cont.failures
-
-
-@st.composite
-def random_grid(draw):
-    h = draw(st.integers(2, 4))
-    w = draw(st.integers(2, 5))
-    n_schools = draw(st.integers(2, 3))
-    cells = draw(st.lists(st.tuples(st.integers(0, h - 1), st.integers(0, w - 1)),
-                          min_size=n_schools, max_size=n_schools, unique=True))
-    letters = "ABC"[:n_schools]
-    # current zones: nearest school (a contiguous Voronoi-like map)
-    rows = []
-    for r in range(h):
-        line = ""
-        for c in range(w):
-            d = [abs(r - rr) + abs(c - cc) + 0.001 * i for i, (rr, cc) in enumerate(cells)]
-            line += letters[int(np.argmin(d))]
-        rows.append(line)
-    counts = draw(st.lists(st.integers(0, 30), min_size=h * w, max_size=h * w))
-    rooms = draw(st.lists(st.integers(2, 12), min_size=n_schools, max_size=n_schools))
-    schools = {letters[i]: {"cell": cells[i], "classrooms": rooms[i]} for i in range(n_schools)}
-    return rows, schools, counts
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

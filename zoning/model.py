@@ -32,6 +32,12 @@ connected component of the adjacency graph — so every zone is connected within
 up: a zone must be "star-shaped" with respect to distance from its school; a contiguous zone that
 wraps around another school's area can be excluded. It adds one row per pair and no extra variables,
 against Shirabe's flow model's flow variables per edge and school.
+
+Reductions (exact; ``build_model(reduce=False)`` builds the full model): a classroom or size limit
+that even every candidate unit together cannot break gets no row, slack or indicator
+(:func:`limit_rows`). Without contiguity and a second map, a unit with no entrants, or whose
+cheapest candidate school has no limit left that could bind, keeps only that pair
+(:func:`settled_pairs`): moving it there never costs more and only frees room elsewhere.
 """
 from __future__ import annotations
 
@@ -46,7 +52,7 @@ from scipy.sparse import csgraph
 
 from . import policy
 from .problem import ZoningProblem
-from .projection import ZoneMaps, entry_year_of, level_of_grade, max_cohort_factor, project
+from .projection import ZoneMaps, entry_classes, entry_year_of, level_of_grade, max_cohort_factor, project
 from .scenario import Scenario
 from .solver import SolveResult, fold_logs, new_var, solve
 
@@ -362,66 +368,106 @@ def _intake_years(scenario: Scenario) -> list[int]:
     return [y for y in scenario.years if y >= scenario.intake_year]
 
 
-def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Model:
-    """Build the integer program (see the module docstring)."""
-    notes: list[str] = []
-    prob = pulp.LpProblem("zoning", pulp.LpMinimize)
-    years = scenario.years
+def _map_specs(scenario: Scenario) -> list[MapSpec]:
+    """One map from the first intake on, and a second from ``second_change_year`` when set."""
     intake = _intake_years(scenario)
     starts = [scenario.intake_year]
     if scenario.second_change_year is not None and scenario.second_change_year in intake[1:]:
         starts.append(scenario.second_change_year)
-    maps = []
-    for m, start in enumerate(starts):
-        end = (starts[m + 1] - 1) if m + 1 < len(starts) else scenario.horizon
-        maps.append(MapSpec(m, start, end))
+    return [MapSpec(m, start, (starts[m + 1] - 1) if m + 1 < len(starts) else scenario.horizon)
+            for m, start in enumerate(starts)]
+
+
+def _map_weights(problem: ZoningProblem, scenario: Scenario, spec: MapSpec, level: str) -> np.ndarray:
+    """Entrants of each unit over the intake years the map is in force for (U,)."""
+    years = [y for y in _intake_years(scenario) if spec.start <= y <= spec.end]
+    return sum(problem.entrants(level, y) for y in years) if years else np.zeros(problem.n_units)
+
+
+def pair_costs(problem: ZoningProblem, scenario: Scenario, pairs: pd.DataFrame, level: str,
+               W: np.ndarray) -> dict:
+    """Objective coefficient arrays of the pairs: ``{part: (coef, where)}`` for distance, moved, barrier."""
+    units = pairs["unit"].to_numpy()
+    km = pairs["distance_m"].to_numpy() / 1000.0
+    w = W[units]
+    wt = scenario.weights
+    cur = problem.current[level][units]
+    moved = (cur >= 0) & (cur != pairs["school"].to_numpy())
+    costs = {"distance": (wt.distance * w * km + EPS_DISTANCE * km, np.ones(len(pairs), dtype=bool)),
+             "moved": (wt.moved * w, moved)}
+    if level == "primary":
+        detached = detached_pairs(problem, pairs, level)
+        penalised = (pairs["crosses_barrier"].to_numpy(bool) & (scenario.barrier_rule == "penalise")) | detached
+        costs["barrier"] = (wt.barrier * (w + 1.0), penalised)
+    return costs
+
+
+def _total_cost(costs: dict) -> np.ndarray:
+    return sum(np.where(where, coef, 0.0) for coef, where in costs.values())
+
+
+def build_model(problem: ZoningProblem, scenario: Scenario, progress=None, reduce: bool = True) -> Model:
+    """Build the integer program (see the module docstring).
+
+    ``reduce`` (default) leaves out the limits no choice of candidates can break and, without
+    contiguity and a second map, settles each unit whose cheapest school has no such limit
+    (:func:`settled_pairs`); ``reduce=False`` builds the full model, with the same optimum.
+    """
+    notes: list[str] = []
+    prob = pulp.LpProblem("zoning", pulp.LpMinimize)
+    intake = _intake_years(scenario)
+    maps = _map_specs(scenario)
     locked = _locks(problem, scenario)
 
     # fixed part: base cohorts and intakes under the current zones before the first new map
     fixed_zones = ZoneMaps({lv: [(problem.base_year + 1, problem.current[lv].copy()),
                                  (scenario.intake_year, np.full(problem.n_units, -1))]
                             for lv in policy.LEVELS})
-    fixed = project(problem, fixed_zones, years)
+    fixed = project(problem, fixed_zones, scenario.years)
 
-    objective = {}
-    dist_terms, move_terms, barrier_terms, change_terms, exempt_terms = {}, {}, {}, {}, {}
-    unit_vars: dict[int, list] = {}  # unit -> its exemption and second-change variables
+    # candidate pairs and their costs, as arrays
+    closers, costs, weights = {}, {}, {}
     for spec in maps:
-        map_years = [y for y in intake if spec.start <= y <= spec.end]
         for level in scenario.levels:
             pairs = candidate_pairs(problem, scenario, level, spec.start, notes)
+            closer = None
             if scenario.contiguity:
                 u_, s_ = pairs["unit"].to_numpy(), pairs["school"].to_numpy()
                 keep = pairs["is_current"].to_numpy(bool) | np.array(
                     [locked.get(u) == s for u, s in zip(u_, s_)], dtype=bool)
                 pairs, closer = contiguity_structure(problem, pairs, keep, level)
-            else:
-                closer = None
             spec.pairs[level] = pairs
-            W = sum(problem.entrants(level, y) for y in map_years) if map_years else np.zeros(problem.n_units)
+            closers[spec.index, level] = closer
+            weights[spec.index, level] = _map_weights(problem, scenario, spec, level)
+            costs[spec.index, level] = pair_costs(problem, scenario, pairs, level, weights[spec.index, level])
+    rows = limit_rows(problem, scenario, maps, fixed)
+    if reduce and not scenario.contiguity and len(maps) == 1:
+        rows = _settle_units(problem, scenario, maps[0], costs, weights, rows, fixed)
+
+    objective = {}
+    dist_terms, move_terms, barrier_terms, change_terms, exempt_terms = {}, {}, {}, {}, {}
+    unit_vars: dict[int, list] = {}  # unit -> its exemption and second-change variables
+    for spec in maps:
+        for level in scenario.levels:
+            pairs = spec.pairs[level]
             xs = [
                 new_var(prob, f"x{spec.index}_{level[0]}_{u}_{s}", 0, 1, pulp.LpBinary)
                 for u, s in zip(pairs["unit"], pairs["school"])
             ]
             spec.x[level] = xs
             units = pairs["unit"].to_numpy()
-            km = pairs["distance_m"].to_numpy() / 1000.0
-            w = W[units]
-            cur = problem.current[level][units]
-            moved = (cur >= 0) & (cur != pairs["school"].to_numpy())
-            detached = detached_pairs(problem, pairs, level) if level == "primary" else np.zeros(len(pairs), bool)
-            crosses = pairs["crosses_barrier"].to_numpy(bool)
-            dist_terms.update(zip(xs, (scenario.weights.distance * w * km + EPS_DISTANCE * km).tolist()))
-            move_terms.update(_terms(xs, scenario.weights.moved * w, moved))
-            if level == "primary":
-                penalised = (crosses & (scenario.barrier_rule == "penalise")) | detached
-                barrier_terms.update(_terms(xs, scenario.weights.barrier * (w + 1.0), penalised))
+            parts = costs[spec.index, level]
+            dist_terms.update(_terms(xs, *parts["distance"]))
+            move_terms.update(_terms(xs, *parts["moved"]))
+            if "barrier" in parts:
+                barrier_terms.update(_terms(xs, *parts["barrier"]))
             # one school per unit and level
-            for u, rows in _groups(units):
+            for u, rws in _groups(units):
                 prob += pulp.LpConstraint(
-                    pulp.LpAffineExpression(dict.fromkeys([xs[i] for i in rows], 1)), pulp.LpConstraintEQ,
+                    pulp.LpAffineExpression(dict.fromkeys([xs[i] for i in rws], 1)), pulp.LpConstraintEQ,
                     f"one_{spec.index}_{level[0]}_{u}", 1,
                 )
+            closer = closers[spec.index, level]
             if closer is not None:
                 # closer neighbour, with a penalised exemption per unit (see module docstring)
                 exempt = {}
@@ -462,7 +508,7 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Mo
                     prob += pulp.LpConstraint(pulp.LpAffineExpression(expr), pulp.LpConstraintGE,
                                               f"chgc_{level[0]}_{u}_{s}", 0)
 
-    slacks, classes = _capacity_constraints(prob, problem, scenario, maps, fixed)
+    slacks, classes = _capacity_constraints(prob, problem, scenario, maps, rows, keep_all=not reduce)
     slack_terms = {}
     for sl in slacks:
         slack_terms[sl["var"]] = sl["unit_cost"]
@@ -482,65 +528,184 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None) -> Mo
     return Model(problem, scenario, prob, maps, slacks, classes, fixed, notes, terms, unit_vars=unit_vars)
 
 
-def _capacity_constraints(prob, problem: ZoningProblem, scenario: Scenario, maps, fixed):
-    """Class, classroom, size and capacity constraints for every school and year."""
-    years = scenario.years
-    intake = _intake_years(scenario)
-    S = problem.n_schools
-    # entrants expression per (school, level, intake year)
-    N = {}
+def _settle_units(problem: ZoningProblem, scenario: Scenario, spec: MapSpec, costs: dict, weights: dict,
+                  rows: list, fixed) -> list:
+    """Settle units (:func:`settled_pairs`) until no more can be; returns the limit rows left.
+
+    Each round only removes pairs, so loads only fall and a limit that could not bind still cannot.
+    """
+    arrays = {lv: (spec.pairs[lv]["unit"].to_numpy(), spec.pairs[lv]["school"].to_numpy(),
+                   _total_cost(costs[spec.index, lv])) for lv in scenario.levels}
+    alive = {(spec.index, lv): np.ones(len(spec.pairs[lv]), dtype=bool) for lv in scenario.levels}
+    while True:
+        changed = False
+        for level, (units, schools, cost) in arrays.items():
+            on = np.flatnonzero(alive[spec.index, level])
+            keep = settled_pairs(units[on], schools[on], cost[on], weights[spec.index, level], rows)
+            if not keep.all():
+                alive[spec.index, level][on[~keep]] = False
+                changed = True
+        if not changed:
+            break
+        rows = limit_rows(problem, scenario, [spec], fixed, alive)
+    dropped = 0
+    for level in scenario.levels:
+        keep = alive[spec.index, level]
+        dropped += int((~keep).sum())
+        spec.pairs[level] = spec.pairs[level][keep].reset_index(drop=True)
+        costs[spec.index, level] = {k: (c[keep], w[keep]) for k, (c, w) in costs[spec.index, level].items()}
+    if dropped:
+        log.info("单元直接划入其最优学校（该校没有可能超出的限额）：少建 %d 个候选", dropped)
+    return rows
+
+
+# ------------------------------------------------------------------------------ limits
+def cohort_loads(problem: ZoningProblem, scenario: Scenario, maps: list, alive: dict | None = None) -> dict:
+    """Who may enter each school: ``{(school, level, entry year): (map, pair positions, entrants)}``.
+
+    One entry per school, level and intake year that some candidate pair with entrants reaches;
+    the positions index the map's pairs of that level. ``alive`` (``{(map, level): mask}``) leaves
+    out the pairs whose mask is False.
+    """
+    loads = {}
     for spec in maps:
         for level, pairs in spec.pairs.items():
-            xs = spec.x[level]
             units = pairs["unit"].to_numpy()
             schools = pairs["school"].to_numpy()
-            for e in intake:
+            on = True if alive is None else alive[spec.index, level]
+            for e in _intake_years(scenario):
                 if not spec.start <= e <= spec.end:
                     continue
                 ent = problem.entrants(level, e)[units]
-                has = np.flatnonzero(ent > 0)
-                values = ent[has].tolist()
-                for s, rows in _groups(schools[has]):
-                    N[(s, level, e)] = {xs[has[i]]: values[i] for i in rows}
-    classes = {}
-    slacks = []
+                has = np.flatnonzero((ent > 0) & on)
+                for s, pos in _groups(schools[has]):
+                    idx = has[pos]
+                    loads[(s, level, e)] = (spec.index, idx, ent[idx])
+    return loads
+
+
+@dataclass
+class LimitRow:
+    """One limit of one school in one year, before it becomes a constraint.
+
+    ``cohorts`` weighs each cohort (school, level, entry year) on the row: 1 per class for the
+    classrooms, the cohort's survival to that year per pupil for the size. ``most`` is the largest
+    left-hand side any choice among the candidate pairs can give: when it is within ``rhs`` the
+    limit cannot be broken and needs no constraint.
+    """
+
+    kind: str  # "rooms" or "size"
+    school: int
+    year: int
+    cohorts: dict
+    rhs: float
+    limit: float
+    most: float
+
+    @property
+    def can_bind(self) -> bool:
+        return self.most > self.rhs + 1e-9
+
+
+def limit_rows(problem: ZoningProblem, scenario: Scenario, maps: list, fixed,
+               alive: dict | None = None) -> list[LimitRow]:
+    """The classroom and size limits of every school and year from the first intake on
+    (over the pairs ``alive`` keeps, see :func:`cohort_loads`)."""
+    loads = cohort_loads(problem, scenario, maps, alive)
+    total = {k: float(ent.sum()) for k, (_, _, ent) in loads.items()}
+    factor = {lv: max_cohort_factor(problem, lv) for lv in policy.LEVELS}
+    most_classes = {(s, level, e): entry_classes(n, problem.class_limit[s, policy.ENTRY_GRADE[level] - 1],
+                                                 factor[level])
+                    for (s, level, e), n in total.items()}
+    survival = {g: problem.cohort_survival(policy.ENTRY_GRADE[level_of_grade(g)], g) for g in range(1, 10)}
     base_total = problem.enrolled.sum(axis=1)
-    for (s, level, e), terms in sorted(N.items()):
-        c = new_var(prob, f"c_{s}_{level[0]}_{e}", 0, None, pulp.LpInteger)
-        classes[(s, level, e)] = c
-        entry_g = policy.ENTRY_GRADE[level]
-        factor = max_cohort_factor(problem, level)
-        expr = {v: a * factor for v, a in terms.items()}
-        expr[c] = -problem.class_limit[s, entry_g - 1]
-        prob += pulp.LpConstraint(pulp.LpAffineExpression(expr), pulp.LpConstraintLE, f"cls_{s}_{level[0]}_{e}", 0)
-    for yi, y in enumerate(years):
+    size_cap = problem.size_cap()
+    has_rooms = np.isfinite(problem.classrooms)
+    has_size = np.isfinite(size_cap)
+    schools = sorted({k[0] for k in loads})
+    rows = []
+    for yi, y in enumerate(scenario.years):
         if y < scenario.intake_year:
             continue
         fixed_classes = fixed.classes[:, yi, :].sum(axis=1)
         fixed_students = fixed.students[:, yi, :].sum(axis=1)
-        for s in range(S):
-            cls_expr, stu_expr = {}, {}
-            for g in range(1, 10):
-                e = entry_year_of(g, y)
-                level = level_of_grade(g)
-                if e < scenario.intake_year or (s, level, e) not in N:
-                    continue
-                cls_expr[classes[(s, level, e)]] = 1.0
-                surv = problem.cohort_survival(policy.ENTRY_GRADE[level], g)
-                for v, a in N[(s, level, e)].items():
-                    stu_expr[v] = stu_expr.get(v, 0.0) + a * surv
-            if not stu_expr:
+        cohorts = [((level_of_grade(g), entry_year_of(g, y)), survival[g]) for g in range(1, 10)
+                   if entry_year_of(g, y) >= scenario.intake_year]
+        for s in schools:
+            stu = {(s, *le): w for le, w in cohorts if (s, *le) in loads}
+            if not stu:
                 continue
-            if np.isfinite(problem.classrooms[s]):
+            if has_rooms[s]:
                 free = max(problem.classrooms[s] - fixed_classes[s], 0.0)
-                slacks.append(_soft_le(prob, cls_expr, free, "rooms", s, y, PENALTY_PER_CLASS,
-                                       big_m=sum(1 for _ in cls_expr) * 100, limit=problem.classrooms[s]))
-            limit = problem.size_cap()[s]
-            if np.isfinite(limit):
-                allowed = limit if y >= scenario.target_year else max(limit, base_total[s])
-                rhs = allowed - fixed_students[s]
-                slacks.append(_soft_le(prob, stu_expr, rhs, "size", s, y, PENALTY_PER_STUDENT,
-                                       big_m=sum(stu_expr.values()) + 1.0, limit=allowed))
+                rows.append(LimitRow("rooms", s, y, dict.fromkeys(stu, 1.0), free, problem.classrooms[s],
+                                     float(sum(most_classes[k] for k in stu))))
+            if has_size[s]:
+                allowed = size_cap[s] if y >= scenario.target_year else max(size_cap[s], base_total[s])
+                rows.append(LimitRow("size", s, y, stu, allowed - fixed_students[s], allowed,
+                                     float(sum(w * total[k] for k, w in stu.items()))))
+    return rows
+
+
+def settled_pairs(units: np.ndarray, schools: np.ndarray, cost: np.ndarray, weight: np.ndarray,
+                  rows: list[LimitRow]) -> np.ndarray:
+    """Which of the pairs ``(units, schools)`` to keep when a unit's cheapest school can take it
+    whatever the others do.
+
+    A unit with no entrants (``weight``, per unit), or whose cheapest candidate is a school none of
+    whose limits can be broken (:attr:`LimitRow.can_bind`), goes there in some optimal plan: moving
+    it there costs nothing more and only frees room elsewhere. Such a unit keeps that one pair.
+    Exact only when nothing else ties units together (no contiguity, one map); ties go to the
+    lower school index.
+    """
+    units, schools = np.asarray(units), np.asarray(schools)
+    if not len(units):
+        return np.ones(0, dtype=bool)
+    binding = np.zeros(int(schools.max()) + 1, dtype=bool)
+    for r in rows:
+        if r.can_bind and r.school < len(binding):
+            binding[r.school] = True
+    order = np.lexsort((schools, cost, units))
+    first = np.r_[True, units[order][1:] != units[order][:-1]]
+    best = order[first]  # each unit's cheapest pair
+    settled = (weight[units[best]] <= 0) | ~binding[schools[best]]
+    keep = np.ones(len(units), dtype=bool)
+    keep[np.isin(units, units[best[settled]])] = False
+    keep[best[settled]] = True
+    return keep
+
+
+def _capacity_constraints(prob, problem: ZoningProblem, scenario: Scenario, maps, rows: list[LimitRow],
+                         keep_all: bool = False):
+    """Class rows for every cohort; classroom and size rows for the limits that can be broken
+    (for all of them with ``keep_all``)."""
+    loads = cohort_loads(problem, scenario, maps)
+    classes = {}
+    for (s, level, e), (m, idx, ent) in sorted(loads.items()):
+        c = new_var(prob, f"c_{s}_{level[0]}_{e}", 0, None, pulp.LpInteger)
+        classes[(s, level, e)] = c
+        entry_g = policy.ENTRY_GRADE[level]
+        factor = max_cohort_factor(problem, level)
+        xs = maps[m].x[level]
+        expr = {xs[i]: a * factor for i, a in zip(idx.tolist(), ent.tolist())}
+        expr[c] = -problem.class_limit[s, entry_g - 1]
+        prob += pulp.LpConstraint(pulp.LpAffineExpression(expr), pulp.LpConstraintLE, f"cls_{s}_{level[0]}_{e}", 0)
+    slacks = []
+    for r in rows:
+        if not (r.can_bind or keep_all):
+            continue
+        if r.kind == "rooms":
+            expr = {classes[k]: 1.0 for k in r.cohorts}
+            slacks.append(_soft_le(prob, expr, r.rhs, "rooms", r.school, r.year, PENALTY_PER_CLASS,
+                                   big_m=len(expr) * 100, limit=r.limit))
+            continue
+        expr = {}
+        for k, w in r.cohorts.items():
+            m, idx, ent = loads[k]
+            xs = maps[m].x[k[1]]
+            for i, a in zip(idx.tolist(), ent.tolist()):
+                expr[xs[i]] = expr.get(xs[i], 0.0) + a * w
+        slacks.append(_soft_le(prob, expr, r.rhs, "size", r.school, r.year, PENALTY_PER_STUDENT,
+                               big_m=r.most + 1.0, limit=r.limit))
     return slacks, classes
 
 
