@@ -239,18 +239,19 @@ def test_comparison_map(browser, tmp_path):
     out = write_comparison_map(SMALL, SMALL_B, tmp_path / "compare.html", tiles="none")
     pg = Page(browser, out)
     try:
-        assert _zone_count(pg, "zone-a-primary") == 2
-        assert _zone_count(pg, "diff-primary") == 2
-        assert "两方案不同的小区/村：2 个" in pg.page.locator(".zoning-legend").inner_text()
+        counts = lambda *cls: {c: _zone_count(pg, c) for c in cls}  # noqa: E731 (messages on failure)
+        assert counts("zone-a-primary", "diff-primary") == {"zone-a-primary": 2, "diff-primary": 2}
+        legend = pg.page.locator(".zoning-legend").inner_text()
+        assert "两方案不同的小区/村：2 个" in legend, legend
         pg.click_latlng(38.9075, 106.530)
         text = pg.popup_text()
-        assert "文化苑" in text and "城关八小" in text and "城关一小" in text
+        assert "文化苑" in text and "城关八小" in text and "城关一小" in text, text
         pg.page.locator(".leaflet-control-layers-base input").nth(1).check()
-        assert _zone_count(pg, "zone-b-primary") == 2 and _zone_count(pg, "zone-a-primary") == 0
+        assert counts("zone-b-primary", "zone-a-primary") == {"zone-b-primary": 2, "zone-a-primary": 0}
         pg.shot("compare.png")
         pg.page.locator("button.zoning-level[data-level=junior]").click()
-        assert _zone_count(pg, "diff-junior") == 0
-        assert pg.requests == [] and pg.errors == []
+        assert counts("diff-junior") == {"diff-junior": 0}
+        assert (pg.requests, pg.errors) == ([], [])
     finally:
         pg.close()
 
