@@ -39,6 +39,14 @@ class Page:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(path.resolve().as_uri())
         self.page.wait_for_function("window.zoningPage !== undefined")
+        self.wait_still()
+
+    def wait_still(self):
+        """Wait for the map's opening fitBounds zoom/pan animation to end: a click computed from
+        lat/lon mid-animation lands beside its target (it once hit a school marker)."""
+        self.page.wait_for_function(
+            "(() => { var m = window.zoningPage.map;"
+            " return !m._animatingZoom && !(m._panAnim && m._panAnim._inProgress); })()")
 
     def _route(self, route):
         url = route.request.url
@@ -53,6 +61,7 @@ class Page:
 
     def click_latlng(self, lat, lon):
         """Click the map at a geographic position."""
+        self.wait_still()
         x, y = self.js(f"(() => {{ var p = window.zoningPage.map.latLngToContainerPoint([{lat}, {lon}]);"
                        f" return [p.x, p.y]; }})()")
         box = self.page.locator(".folium-map").bounding_box()
