@@ -440,13 +440,14 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None, reduc
             closers[spec.index, level] = closer
             weights[spec.index, level] = _map_weights(problem, scenario, spec, level)
             costs[spec.index, level] = pair_costs(problem, scenario, pairs, level, weights[spec.index, level])
-    rows = limit_rows(problem, scenario, maps, fixed)
     # the reductions are exact, but kept to the model where they pay: on the contiguity model
     # leaving out the rows that cannot bind changed HiGHS's search (benchmark M, whole model,
     # 28 s -> 37 s) and bought nothing, as its presolve drops them too
     reduced = reduce and not scenario.contiguity and len(maps) == 1
     if reduced:
-        rows = _settle_units(problem, scenario, maps[0], costs, weights, rows, fixed)
+        _settle_units(problem, scenario, maps[0], costs, weights, fixed)
+    loads = cohort_loads(problem, scenario, maps)
+    rows = limit_rows(problem, scenario, loads, fixed)
 
     objective = {}
     dist_terms, move_terms, barrier_terms, change_terms, exempt_terms = {}, {}, {}, {}, {}
@@ -512,7 +513,7 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None, reduc
                     prob += pulp.LpConstraint(pulp.LpAffineExpression(expr), pulp.LpConstraintGE,
                                               f"chgc_{level[0]}_{u}_{s}", 0)
 
-    slacks, classes = _capacity_constraints(prob, problem, scenario, maps, rows, keep_all=not reduced)
+    slacks, classes = _capacity_constraints(prob, problem, maps, loads, rows, keep_all=not reduced)
     slack_terms = {}
     for sl in slacks:
         slack_terms[sl["var"]] = sl["unit_cost"]
@@ -533,8 +534,9 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None, reduc
 
 
 def _settle_units(problem: ZoningProblem, scenario: Scenario, spec: MapSpec, costs: dict, weights: dict,
-                  rows: list, fixed) -> list:
-    """Settle units (:func:`settled_pairs`) until no more can be; returns the limit rows left.
+                  fixed) -> None:
+    """Settle units (:func:`settled_pairs`) until no more can be; drops the other pairs from
+    ``spec`` and ``costs``.
 
     Each round only removes pairs, so loads only fall and a limit that could not bind still cannot.
     """
@@ -542,6 +544,7 @@ def _settle_units(problem: ZoningProblem, scenario: Scenario, spec: MapSpec, cos
                    _total_cost(costs[spec.index, lv])) for lv in scenario.levels}
     alive = {(spec.index, lv): np.ones(len(spec.pairs[lv]), dtype=bool) for lv in scenario.levels}
     while True:
+        rows = limit_rows(problem, scenario, cohort_loads(problem, scenario, [spec], alive), fixed)
         changed = False
         for level, (units, schools, cost) in arrays.items():
             on = np.flatnonzero(alive[spec.index, level])
@@ -551,7 +554,6 @@ def _settle_units(problem: ZoningProblem, scenario: Scenario, spec: MapSpec, cos
                 changed = True
         if not changed:
             break
-        rows = limit_rows(problem, scenario, [spec], fixed, alive)
     dropped = 0
     for level in scenario.levels:
         keep = alive[spec.index, level]
@@ -560,7 +562,6 @@ def _settle_units(problem: ZoningProblem, scenario: Scenario, spec: MapSpec, cos
         costs[spec.index, level] = {k: (c[keep], w[keep]) for k, (c, w) in costs[spec.index, level].items()}
     if dropped:
         log.info("单元直接划入其最优学校（该校没有可能超出的限额）：少建 %d 个候选", dropped)
-    return rows
 
 
 # ------------------------------------------------------------------------------ limits
@@ -611,11 +612,9 @@ class LimitRow:
         return self.most > self.rhs + 1e-9
 
 
-def limit_rows(problem: ZoningProblem, scenario: Scenario, maps: list, fixed,
-               alive: dict | None = None) -> list[LimitRow]:
-    """The classroom and size limits of every school and year from the first intake on
-    (over the pairs ``alive`` keeps, see :func:`cohort_loads`)."""
-    loads = cohort_loads(problem, scenario, maps, alive)
+def limit_rows(problem: ZoningProblem, scenario: Scenario, loads: dict, fixed) -> list[LimitRow]:
+    """The classroom and size limits of every school and year from the first intake on, for the
+    cohorts ``loads`` (:func:`cohort_loads`) holds."""
     total = {k: float(ent.sum()) for k, (_, _, ent) in loads.items()}
     factor = {lv: max_cohort_factor(problem, lv) for lv in policy.LEVELS}
     most_classes = {(s, level, e): entry_classes(n, problem.class_limit[s, policy.ENTRY_GRADE[level] - 1],
@@ -650,6 +649,13 @@ def limit_rows(problem: ZoningProblem, scenario: Scenario, maps: list, fixed,
     return rows
 
 
+def first_pair_of_each_unit(units: np.ndarray, *keys: np.ndarray) -> np.ndarray:
+    """Position of each unit's pair that sorts first by ``keys`` (the first key first), by unit."""
+    units = np.asarray(units)
+    order = np.lexsort(tuple(reversed(keys)) + (units,))
+    return order[np.r_[True, units[order][1:] != units[order][:-1]]]
+
+
 def settled_pairs(units: np.ndarray, schools: np.ndarray, cost: np.ndarray, weight: np.ndarray,
                   rows: list[LimitRow]) -> np.ndarray:
     """Which of the pairs ``(units, schools)`` to keep when a unit's cheapest school can take it
@@ -664,25 +670,19 @@ def settled_pairs(units: np.ndarray, schools: np.ndarray, cost: np.ndarray, weig
     units, schools = np.asarray(units), np.asarray(schools)
     if not len(units):
         return np.ones(0, dtype=bool)
-    binding = np.zeros(int(schools.max()) + 1, dtype=bool)
-    for r in rows:
-        if r.can_bind and r.school < len(binding):
-            binding[r.school] = True
-    order = np.lexsort((schools, cost, units))
-    first = np.r_[True, units[order][1:] != units[order][:-1]]
-    best = order[first]  # each unit's cheapest pair
-    settled = (weight[units[best]] <= 0) | ~binding[schools[best]]
+    binding = [r.school for r in rows if r.can_bind]
+    best = first_pair_of_each_unit(units, cost, schools)  # each unit's cheapest pair
+    settled = (weight[units[best]] <= 0) | ~np.isin(schools[best], binding)
     keep = np.ones(len(units), dtype=bool)
     keep[np.isin(units, units[best[settled]])] = False
     keep[best[settled]] = True
     return keep
 
 
-def _capacity_constraints(prob, problem: ZoningProblem, scenario: Scenario, maps, rows: list[LimitRow],
+def _capacity_constraints(prob, problem: ZoningProblem, maps, loads: dict, rows: list[LimitRow],
                          keep_all: bool = False):
-    """Class rows for every cohort; classroom and size rows for the limits that can be broken
-    (for all of them with ``keep_all``)."""
-    loads = cohort_loads(problem, scenario, maps)
+    """Class rows for every cohort of ``loads``; classroom and size rows for the limits that can be
+    broken (for all of them with ``keep_all``)."""
     classes = {}
     for (s, level, e), (m, idx, ent) in sorted(loads.items()):
         c = new_var(prob, f"c_{s}_{level[0]}_{e}", 0, None, pulp.LpInteger)

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .highs import LpArrays, lp_arrays, solve_fixed
+from .highs import LpArrays, solve_fixed
+from .model import first_pair_of_each_unit
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +106,7 @@ def current_start(model, arr: LpArrays, cols: Columns, options: dict, threads=No
         u, s, km = cols.pair_unit[a:b], cols.pair_school[a:b], cols.pair_km[a:b]
         cur = model.problem.current[level][u] == s
         # per unit: its current school if a candidate, else its nearest candidate
-        order = np.lexsort((s, km, ~cur, u))
-        first = order[np.r_[True, u[order][1:] != u[order][:-1]]]
-        x[cols.pair_col[a:b][first]] = 1.0
+        x[cols.pair_col[a:b][first_pair_of_each_unit(u, ~cur, km, s)]] = 1.0
     values, _ = solve_fixed(arr, x, free, options, threads)
     return values
 

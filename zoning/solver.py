@@ -173,9 +173,9 @@ def _solve_cbc(prob, time_limit, gap, log_path, msg, t0) -> SolveResult:
                        log_path, pulp.LpStatus[prob.status])
 
 
-def fold_logs(log_path: str | Path, pieces: list[tuple[str, str]], mode: str = "a") -> None:
-    """Write ``(header, path)`` pieces into one log file (``mode`` "a" appends), removing each piece."""
-    with open(log_path, mode, encoding="utf-8") as out:
+def fold_logs(log_path: str | Path, pieces: list[tuple[str, str]]) -> None:
+    """Append ``(header, path)`` pieces to one log file, removing each piece."""
+    with open(log_path, "a", encoding="utf-8") as out:
         for header, path in pieces:
             out.write(f"\n===== {header} =====\n")
             try:
