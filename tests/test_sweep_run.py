@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from zoning.scenario import Scenario, ScenarioError, load_scenario
-from zoning.sweep import expand, load_sweep, run_sweep, safe_name, scenario_to_toml
+from zoning.scenario import Scenario, ScenarioError, load_scenario, scenario_to_toml
+from zoning.sweep import expand, load_sweep, run_sweep, safe_name
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -30,8 +30,6 @@ values, e.g. ``03_moved=1.0_max_km=3_second_change_year=none``.
 """
 from __future__ import annotations
 
-import copy
-import dataclasses
 import itertools
 import json
 import logging
@@ -44,147 +42,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from zoning.scenario import Caps, Scenario, ScenarioError, Solver, Weights, validate_scenario
-
-try:  # Python 3.11+
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+from zoning.scenario import (Scenario, ScenarioError, apply_settings as _apply_dotted, is_none_word as _is_none,
+                             load_toml, write_scenario)
 
 log = logging.getLogger(__name__)
 
-NONE_WORDS = ("none", "无", "null", "")
-_NULLABLE = {"first_intake", "second_change_year", "solver.threads"}
-_TOP = {
-    "base_year", "target_year", "horizon", "first_intake", "second_change_year", "contiguity",
-    "phase_in", "barrier_rule", "barrier_detour", "use_roads", "keep_indicators", "levels",
-}
-_TYPES = {"first_intake": int, "second_change_year": int, "solver.threads": int}
 _RUN_NAME = "_name"
-
-
-def _is_none(v) -> bool:
-    return isinstance(v, str) and v.strip().lower() in NONE_WORDS
-
-
-def _check_value(key: str, value, default, problems: list[str]):
-    """Check one value against the default's type; returns the value to set (or raises nothing)."""
-    if _is_none(value):
-        if key in _NULLABLE or key.startswith(("locks.", "schools.")):
-            return None
-        problems.append(f"{key} 不能为 \"none\"")
-        return _BAD
-    want = _TYPES.get(key) or (type(default) if default is not None else None)
-    if key == "levels":
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            problems.append(f"levels 应为列表，例如 [\"primary\", \"junior\"]，而不是 {value!r}")
-            return _BAD
-        return tuple(value)
-    if want is bool:
-        if not isinstance(value, bool):
-            problems.append(f"{key} 应为 true/false，而不是 {value!r}")
-            return _BAD
-        return value
-    if want is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            problems.append(f"{key} 应为整数，而不是 {value!r}")
-            return _BAD
-        return value
-    if want is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            problems.append(f"{key} 应为数字，而不是 {value!r}")
-            return _BAD
-        if value < 0:
-            problems.append(f"{key} 不能为负数：{value}")
-            return _BAD
-        return float(value)
-    if want is str:
-        if not isinstance(value, str):
-            problems.append(f"{key} 应为文字，而不是 {value!r}")
-            return _BAD
-        return value
-    return value
-
-
-_BAD = object()
-
-
-def _resolve(sc: Scenario, key: str, problems: list[str]):
-    """(setter, default) for a dotted key, or None (with a problem) when the key is unknown."""
-    parts = key.split(".")
-    head = parts[0]
-    if len(parts) == 1:
-        if head not in _TOP:
-            problems.append(f"未知设置项 '{key}'（可用：{', '.join(sorted(_TOP))}，以及 weights.*、caps.*.*、"
-                            "solver.*、locks.*、schools.open.*、schools.close.*、survival.*）")
-            return None
-        return (lambda s, v: setattr(s, head, v)), getattr(sc, head)
-    if head in ("weights", "solver") and len(parts) == 2:
-        obj_cls = Weights if head == "weights" else Solver
-        names = [f.name for f in dataclasses.fields(obj_cls)]
-        if parts[1] not in names:
-            problems.append(f"未知设置项 '{key}'（[{head}] 可用：{', '.join(names)}）")
-            return None
-        return (lambda s, v: setattr(getattr(s, head), parts[1], v)), getattr(getattr(sc, head), parts[1])
-    if head == "caps" and len(parts) == 3:
-        names = [f.name for f in dataclasses.fields(Caps)]
-        if parts[1] not in ("primary", "junior"):
-            problems.append(f"'{key}'：学段应为 primary 或 junior")
-            return None
-        if parts[2] not in names:
-            problems.append(f"未知设置项 '{key}'（[caps.{parts[1]}] 可用：{', '.join(names)}）")
-            return None
-        return (lambda s, v: setattr(s.caps[parts[1]], parts[2], v)), getattr(sc.caps[parts[1]], parts[2])
-    if head == "locks" and len(parts) == 2:
-        def set_lock(s, v):
-            if v is None:
-                s.locks.pop(parts[1], None)
-            else:
-                s.locks[parts[1]] = v
-        return set_lock, ""
-    if head == "schools" and len(parts) == 3 and parts[1] in ("open", "close"):
-        attr = "open_schools" if parts[1] == "open" else "close_schools"
-
-        def set_school(s, v):
-            table = getattr(s, attr)
-            if v is None:
-                table.pop(parts[2], None)
-            else:
-                table[parts[2]] = v
-        return set_school, 0
-    if head == "survival" and len(parts) == 2:
-        return (lambda s, v: s.survival.__setitem__(parts[1], v)), 1.0
-    problems.append(f"未知设置项 '{key}'（写法如 \"weights.moved\"、\"caps.primary.max_km\"、second_change_year）")
-    return None
 
 
 def apply_settings(base: Scenario, settings: dict, where: str = "",
                    validate: bool = True) -> tuple[Scenario, list[str]]:
     """A copy of ``base`` with dotted-key ``settings`` applied, and the problems found.
 
-    Unknown keys and wrong types are always problems; with ``validate`` the result is also
-    checked with :func:`zoning.scenario.validate_scenario`.
+    The keys and values are checked by the scenario reader itself (``zoning.scenario``).
     """
-    sc = copy.deepcopy(base)
-    problems: list[str] = []
     prefix = f"[{where}] " if where else ""
-    for key, value in settings.items():
-        if key == _RUN_NAME:
-            continue
-        sub: list[str] = []
-        found = _resolve(sc, key, sub)
-        if found is None:
-            problems += [prefix + p for p in sub]
-            continue
-        setter, default = found
-        v = _check_value(key, value, default, sub)
-        if v is _BAD:
-            problems += [prefix + p for p in sub]
-            continue
-        setter(sc, v)
-    if validate and not problems:
-        problems += [prefix + p for p in validate_scenario(sc)]
-    return sc, problems
+    sc, problems = _apply_dotted(base, {k: v for k, v in settings.items() if k != _RUN_NAME},
+                                 relations=validate)
+    return sc, [prefix + p.text for p in problems]
 
 
 def load_sweep(path) -> list[dict]:
@@ -203,13 +78,7 @@ def load_sweep(path) -> list[dict]:
         problem at once. Keys are checked against :class:`Scenario`.
     """
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ScenarioError([f"找不到扫描设置文件 {path}"], path.name) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([f"TOML 格式错误：{exc}（检查引号、等号和方括号；带点的键要加引号）"], path.name) from None
+    data = load_toml(path, "扫描设置文件")
     problems: list[str] = []
     for key in data:
         if key not in ("grid", "runs"):
@@ -437,53 +306,6 @@ def _settings_summary(sc: Scenario) -> dict:
 # writing a scenario back to TOML, and the glue of ``zoning plan --sweep``
 
 
-def _toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return repr(v) if v == v and v not in (float("inf"), float("-inf")) else ("nan" if v != v else ("inf" if v > 0 else "-inf"))
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
-
-
-def _toml_table(name: str, values: dict) -> list[str]:
-    lines = [f"[{name}]"]
-    for k, v in values.items():
-        if v is None:
-            continue
-        lines.append(f"{json.dumps(str(k), ensure_ascii=False)} = {_toml_value(v)}")
-    return lines + [""]
-
-
-def scenario_to_toml(sc: Scenario) -> str:
-    """``scenario.toml`` text that :func:`zoning.scenario.load_scenario` reads back to ``sc``."""
-    d = sc.to_dict()
-    lines = ["# written by zoning.sweep (one proposal of a sweep)"]
-    for key in ("base_year", "target_year", "horizon", "first_intake", "levels", "contiguity", "phase_in",
-                "second_change_year", "barrier_rule", "barrier_detour", "use_roads", "keep_indicators"):
-        if d[key] is not None:
-            lines.append(f"{key} = {_toml_value(d[key])}")
-    lines.append("")
-    lines += _toml_table("weights", d["weights"])
-    for level, caps in d["caps"].items():
-        lines += _toml_table(f"caps.{level}", caps)
-    lines += _toml_table("solver", d["solver"])
-    if d["locks"]:
-        lines += _toml_table("locks", d["locks"])
-    if d["open_schools"]:
-        lines += _toml_table("schools.open", d["open_schools"])
-    if d["close_schools"]:
-        lines += _toml_table("schools.close", d["close_schools"])
-    if d["survival"]:
-        lines += _toml_table("survival", d["survival"])
-    return "\n".join(lines) + "\n"
-
-
 def plan_one(scenario: Scenario, out: Path, data_dir=None, coords=None, mapping=None, write_map=True) -> None:
     """Run one proposal of a sweep with ``workflow.run_plan`` (top-level, so that it pickles).
 
@@ -496,7 +318,7 @@ def plan_one(scenario: Scenario, out: Path, data_dir=None, coords=None, mapping=
     sc_dir = out.parent / "scenarios"
     sc_dir.mkdir(parents=True, exist_ok=True)
     sc_path = sc_dir / f"{out.name}.toml"
-    sc_path.write_text(scenario_to_toml(scenario), encoding="utf-8")
+    write_scenario(scenario, sc_path)
     try:
         workflow.run_plan(data_dir, out, sc_path, coords, mapping, None, write_map=write_map)
     except getattr(workflow, "PlanError", ()) as exc:
