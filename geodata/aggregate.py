@@ -2,18 +2,22 @@
 
 Rules (written down, because every number in a plan rests on them):
 
-* A child is placed in the unit polygon that contains it (first unit in file order where polygons
-  overlap). With point units, a child goes to the nearest unit point within
-  :data:`POINT_UNIT_RADIUS_M` metres.
+* A child is placed in exactly one unit: the unit polygon that contains it (on its boundary
+  counts); where polygons overlap, the smallest of them (a compound inside a village is the
+  compound), ties by unit_id. With point units, a child goes to the nearest unit point within
+  :data:`POINT_UNIT_RADIUS_M` metres (ties by unit_id). Overlaps themselves are reported by
+  :func:`geodata.validate.check_overlaps`.
 * A child with a ``grade`` (1–9) counts in ``students_g<grade>``.
 * Otherwise its age on 31 August of the base year decides: 0–5 counts in ``age_<a>``; 6–14 is a
   pupil of grade ``a − 5`` (the grade a child of that age is in, SPEC §2: a child aged a enters
   grade 1 in the autumn of base_year + 6 − a). With only a birth year, the birthday is taken to fall
   on or before 31 August.
-* A child that falls in no unit is reported (warning with household_id and row) and counted as
-  outside; a child that cannot be counted (born after the reference date, or 15 or older without a
-  grade) is reported and counted as skipped. Nobody is dropped silently:
-  ``n_in == n_counted + n_outside + n_skipped`` (:attr:`Aggregation.balanced`).
+* A child whose location falls in no unit is reported (warning with household_id and row) and
+  counted as outside; a child that cannot be used (no location, born after the reference date, or
+  15 or older without a grade) is reported and counted as unusable (``n_skipped``). Nobody is
+  dropped silently: ``n_in == n_counted + n_outside + n_skipped``, and the counts add up to
+  ``n_counted``; :func:`aggregate_households` checks both and raises :class:`ReconciliationError`
+  (a bug, not a data problem) when they do not hold.
 """
 from __future__ import annotations
 
@@ -35,6 +39,10 @@ POINT_UNIT_RADIUS_M = 1000.0
 FAR_M = 50_000.0
 
 
+class ReconciliationError(RuntimeError):
+    """Children read != counted + outside + unusable: a bug in the aggregation, never a data problem."""
+
+
 @dataclass
 class Aggregation:
     """Result of :func:`aggregate_households`.
@@ -46,7 +54,8 @@ class Aggregation:
     unit_of : Series
         For each household row (same index as the input), the unit_id it was counted in, or None.
     n_in, n_counted, n_outside, n_skipped : int
-        Children read, counted in a unit, outside every unit, in a unit but not countable.
+        Children read, counted in a unit, located outside every unit, unusable (no location, or
+        not countable by grade or age).
     problems : list of Problem
         A warning per child outside every unit and per child skipped.
     """
@@ -97,15 +106,16 @@ def _locate(households: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> tuple[pd.S
     ugeo = ugeo[ugeo.geometry.notna() & ~ugeo.geometry.is_empty]
     areal = ugeo.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
     if areal.any():
-        joined = gpd.sjoin(pts, ugeo[areal], how="inner", predicate="intersects")
-        joined = joined.reset_index().sort_values(["_hh", "index_right"]).drop_duplicates("_hh")
+        polys = ugeo[areal].assign(_area=ugeo.geometry[areal].area)
+        joined = gpd.sjoin(pts, polys, how="inner", predicate="intersects")
+        joined = joined.reset_index().sort_values(["_hh", "_area", "unit_id"]).drop_duplicates("_hh")
         unit_of.loc[joined["_hh"].to_numpy()] = joined["unit_id"].to_numpy()
     if (~areal).any():
         rest = pts.loc[unit_of.loc[pts.index].isna()]
         if len(rest):
             near = gpd.sjoin_nearest(rest, ugeo[~areal], how="inner", max_distance=POINT_UNIT_RADIUS_M,
                                      distance_col="_d")
-            near = near.reset_index().sort_values(["_hh", "_d", "index_right"]).drop_duplicates("_hh")
+            near = near.reset_index().sort_values(["_hh", "_d", "unit_id"]).drop_duplicates("_hh")
             unit_of.loc[near["_hh"].to_numpy()] = near["unit_id"].to_numpy()
     outside = unit_of.isna() & has
     if outside.any():
@@ -183,12 +193,32 @@ def aggregate_households(households: gpd.GeoDataFrame, units: gpd.GeoDataFrame, 
               if len(frame) else pd.DataFrame(index=pd.Index([], name="unit_id")))
     counts = counts.reindex(columns=COUNT_COLUMNS, fill_value=0).fillna(0).astype("int64")
     counts.columns.name = None
+    located = (households.geometry.notna() & ~households.geometry.is_empty).to_numpy(dtype=bool)
     agg = Aggregation(counts=counts, unit_of=unit_of.where(pd.Series(counted, index=unit_of.index)),
-                      n_in=n, n_counted=int(counted.sum()), n_outside=int((~inside).sum()),
-                      n_skipped=int((inside & ~countable).sum()), problems=problems)
+                      n_in=n, n_counted=int(counted.sum()), n_outside=int((located & ~inside).sum()),
+                      n_skipped=int((~located | (inside & ~countable)).sum()), problems=problems)
+    check_reconciliation(agg, set(units["unit_id"]))
     log.info("%s: 儿童 %d 名，计入片区 %d，片区外 %d，无法计入 %d", file, n, agg.n_counted, agg.n_outside,
              agg.n_skipped)
     return agg
+
+
+def check_reconciliation(agg: Aggregation, unit_ids: set) -> None:
+    """Every child read is counted once, outside, or unusable; the counts add up.
+
+    Raises
+    ------
+    ReconciliationError
+        When they do not: a bug in this module (the data cannot cause it).
+    """
+    in_units = int(agg.counts.to_numpy().sum()) if not agg.counts.empty else 0
+    placed = int(agg.unit_of.notna().sum())
+    unknown = set(agg.counts.index) - unit_ids
+    if not agg.balanced or in_units != agg.n_counted or placed != agg.n_counted or unknown:
+        raise ReconciliationError(
+            f"bug: households read {agg.n_in} != counted {agg.n_counted} + outside {agg.n_outside} "
+            f"+ unusable {agg.n_skipped}, or counts {in_units} / placed {placed} != counted, "
+            f"or unknown units {sorted(unknown)[:5]}")
 
 
 def apply_aggregation(units: gpd.GeoDataFrame, agg: Aggregation, file: str = "units"

@@ -102,7 +102,7 @@ PER_INPUT = {
         "junior_school": ["初中学区", "对口初中", "划片初中", "初中", "现初中", "所属初中"],
         "students_primary": ["小学生数", "小学人数"],
         "students_junior": ["初中生数", "初中人数"],
-        **_grade_aliases("students_g", ("人数", "学生数", "")),
+        **_grade_aliases("students_g", ("人数", "学生数", "学生", "")),
         **{f"age_{a}": [f"{a}岁", f"{a}岁儿童", f"{_AGES_ZH[a]}岁", f"{a}岁人数"] for a in range(6)},
     },
     "households": {
@@ -202,6 +202,63 @@ def rename_columns(columns: list[str], input_name: str, explicit: dict[str, str]
         taken[target] = col
         renames[col] = target
     return renames, duplicates
+
+
+#: Longest field name a dBASE (.dbf) file holds; GDAL cuts longer names when writing a Shapefile.
+DBF_NAME_BYTES = 10
+_NUMBERED_CUT = re.compile(r"^(.+?)(\d+)$")
+
+
+def contract_names(input_name: str) -> list[str]:
+    """The SPEC names of one input (the canonical columns of its alias table)."""
+    return sorted(set(alias_table(input_name).values()))
+
+
+def recognise_cut_names(columns: list[str], input_name: str, taken: set[str] | None = None
+                        ) -> tuple[dict[str, str], list[str]]:
+    """Recognise SPEC names cut to 10 characters by a Shapefile (GDAL's field-name laundering).
+
+    GDAL cuts ``primary_school`` to ``primary_sc``; when two cuts collide it numbers the later
+    ones (``students_g1`` -> ``students_g``, ``students_g2`` -> ``students_1``, ...), so which grade
+    a numbered or shared cut holds depends on the order of the columns it was written from.
+
+    Parameters
+    ----------
+    columns : list of str
+        Headers no alias or mapping entry recognised.
+    input_name : str
+        One of :data:`INPUTS`.
+    taken : set of str, optional
+        SPEC names already given by other headers (a cut is not used for them).
+
+    Returns
+    -------
+    renames : dict
+        ``header -> SPEC name`` for headers that are the cut of exactly one SPEC name.
+    ambiguous : list of str
+        Headers that are the cut of several SPEC names, or a numbered cut (``students_1``).
+    """
+    taken = set(taken or ())
+    long_names = [n for n in contract_names(input_name) if len(n) > DBF_NAME_BYTES]
+    renames: dict[str, str] = {}
+    ambiguous: list[str] = []
+    for col in columns:
+        key = normalise_header(col)
+        if len(key) > DBF_NAME_BYTES or not key:
+            continue
+        full = [n for n in long_names if n[:DBF_NAME_BYTES] == key] if len(key) == DBF_NAME_BYTES else []
+        if len(full) == 1:
+            if full[0] not in taken:
+                renames[col] = full[0]
+                taken.add(full[0])
+            continue
+        if len(full) > 1:
+            ambiguous.append(col)
+            continue
+        numbered = _NUMBERED_CUT.match(key)
+        if len(key) == DBF_NAME_BYTES and numbered and any(n.startswith(numbered.group(1)) for n in long_names):
+            ambiguous.append(col)
+    return renames, ambiguous
 
 
 def normalise_value(value: object, table: dict[str, str]) -> str | None:

@@ -15,7 +15,8 @@ class Problem:
     file : str
         The file as the user named it (e.g. ``schools.csv``).
     row : int or None
-        1-based data row (the header is row 0); None for a whole-file problem.
+        1-based data row (the first row below the header is 1): the position the checks use;
+        None for a whole-file problem.
     id : str or None
         The id of the row (school_id, unit_id, ...), when known.
     column : str or None
@@ -26,6 +27,13 @@ class Problem:
         How to fix it, in Chinese.
     severity : str
         ``"error"`` (stops the run) or ``"warning"`` (repaired or worth a look).
+    sheet_row : int or None
+        The row as a spreadsheet program shows it (the header row counts, and so do title and
+        blank rows above it): what the report prints for CSV and XLSX files. None for files
+        without rows of their own (GeoJSON, GeoPackage, Shapefile: the report prints ``row``, the
+        feature number).
+    header : str or None
+        The user's own header of ``column`` when it differs (e.g. ``一年级人数``).
     """
 
     file: str
@@ -35,6 +43,20 @@ class Problem:
     problem: str
     fix: str
     severity: str = "error"
+    sheet_row: int | None = None
+    header: str | None = None
+
+    @property
+    def shown_row(self) -> int | None:
+        """The row number the report prints (spreadsheet row when known, else ``row``)."""
+        return self.sheet_row if self.sheet_row is not None else self.row
+
+    @property
+    def shown_column(self) -> str | None:
+        """The column as the report prints it: the user's header, with the standard name."""
+        if self.header and self.column and self.header != self.column:
+            return f"{self.header}（{self.column}）"
+        return self.column
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -68,9 +90,9 @@ def format_problems(problems: list[Problem]) -> str:
     for p in problems:
         rows.append((
             p.file,
-            "" if p.row is None else str(p.row),
+            "" if p.shown_row is None else str(p.shown_row),
             p.id or "",
-            p.column or "",
+            p.shown_column or "",
             p.problem,
             p.fix,
             "错误" if p.severity == "error" else "警告",

@@ -5,6 +5,13 @@ a ``.cpg`` is honoured, without one UTF-8 is tried, then GB18030), CSV (UTF-8, U
 and XLSX (first sheet), the last two with ``lon``/``lat`` columns (aliases 经度/纬度, x/y, lng) for
 points or a ``wkt`` column for any geometry. A title line above the header (common in office
 spreadsheets) is skipped: the header is the first of the top ten lines with known column names.
+Blank rows are skipped; every row keeps its number as a spreadsheet program shows it
+(:attr:`Layer.sheet_rows`), for the report. An XLSX cell holding a formula whose value was never
+saved (files written by programs, not by Excel) is a problem: it would read as empty.
+
+Shapefile field names hold 10 characters: names GDAL cut (``primary_sc``) are recognised when they
+are the cut of exactly one SPEC name; cuts several names share (``students_g``, ``students_1``)
+are an error naming the fix (:func:`geodata.aliases.recognise_cut_names`).
 
 Files are found by stem (:data:`geodata.aliases.FILE_STEMS`), e.g. ``schools.gpkg`` or ``学校.xlsx``.
 
@@ -25,6 +32,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import openpyxl
 import pandas as pd
 import pyproj
 import shapely
@@ -39,6 +47,7 @@ TABLE_EXTENSIONS = {".csv", ".xlsx"}
 WGS84 = pyproj.CRS.from_epsg(4326)
 _GEOGRAPHIC_AS_WGS84 = {4326, 4490}
 _WKT_HEADERS = {"wkt", "geometry", "geom", "几何", "空间信息"}
+_ID_COLUMNS = ("school_id", "unit_id", "household_id", "student_id")
 
 
 @dataclass
@@ -58,6 +67,9 @@ class Layer:
         Original header -> SPEC name, for the report.
     converted : str or None
         The coordinate system converted from (``"gcj02"``/``"bd09"``), if any.
+    sheet_rows : list of int or None
+        For CSV and XLSX: the spreadsheet row of each frame row (header row and any title or blank
+        rows above it counted). None for GIS files.
     """
 
     name: str
@@ -65,10 +77,34 @@ class Layer:
     frame: pd.DataFrame
     renamed: dict = field(default_factory=dict)
     converted: str | None = None
+    sheet_rows: list[int] | None = None
 
     @property
     def file(self) -> str:
         return self.path.name
+
+    def sheet_row(self, row: int | None) -> int | None:
+        """The spreadsheet row of 1-based data row ``row`` (None when not a spreadsheet row)."""
+        if row is None or self.sheet_rows is None or not 1 <= row <= len(self.sheet_rows):
+            return None
+        return self.sheet_rows[row - 1]
+
+    def header_of(self, column: str | None) -> str | None:
+        """The user's header of SPEC column ``column`` (None when the file used the SPEC name)."""
+        for header, target in self.renamed.items():
+            if target == column and header != column:
+                return header
+        return None
+
+
+@dataclass
+class Sheet:
+    """A CSV or XLSX table as read: text columns, the spreadsheet row of each row, and the cells
+    holding a formula without a saved value (spreadsheet row, header)."""
+
+    frame: pd.DataFrame
+    sheet_rows: list[int]
+    unsaved_formulas: list[tuple[int, str]] = field(default_factory=list)
 
 
 def find_inputs(data_dir: str | Path) -> tuple[dict[str, Path], list[Problem]]:
@@ -166,7 +202,7 @@ def _decode(raw: bytes) -> str:
     raise ValueError("文件编码无法识别（既不是 UTF-8 也不是 GBK）")
 
 
-def _read_csv_text(path: Path, header_row: int | None = None) -> pd.DataFrame:
+def _read_csv_text(path: Path, header_row: int | None = None, skip_blank: bool = True) -> pd.DataFrame:
     text = _decode(path.read_bytes())
     if not text.strip():
         return pd.DataFrame()
@@ -176,7 +212,7 @@ def _read_csv_text(path: Path, header_row: int | None = None) -> pd.DataFrame:
     except csv.Error:
         sep = ","
     return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, header=header_row,
-                       skip_blank_lines=True, keep_default_na=False, na_values=[""])
+                       skip_blank_lines=skip_blank, keep_default_na=False, na_values=[""])
 
 
 def _pick_header(raw: pd.DataFrame, name: str, explicit: dict[str, str]) -> int:
@@ -191,28 +227,78 @@ def _pick_header(raw: pd.DataFrame, name: str, explicit: dict[str, str]) -> int:
     return best
 
 
-def _with_header(raw: pd.DataFrame, name: str, explicit: dict[str, str]) -> pd.DataFrame:
+def _with_header(raw: pd.DataFrame, name: str, explicit: dict[str, str]) -> tuple[pd.DataFrame, list[int], int]:
+    """The table below its header line, without blank rows.
+
+    Returns
+    -------
+    body : DataFrame
+        Text columns named by the header, index 0..n-1.
+    sheet_rows : list of int
+        Spreadsheet row of each body row (raw line ``k`` is row ``k + 1``).
+    header_line : int
+        Position of the header among the raw lines (-1 for an empty table).
+    """
     if raw.empty:
-        return pd.DataFrame()
+        return pd.DataFrame(), [], -1
     h = _pick_header(raw, name, explicit)
     header = [("" if _blank(v) else str(v).strip()) for v in raw.iloc[h]]
     header = [c or f"未命名列{j + 1}" for j, c in enumerate(header)]
-    body = raw.iloc[h + 1:].reset_index(drop=True)
+    body = raw.iloc[h + 1:]
+    filled = body.notna().to_numpy().any(axis=1)
+    sheet_rows = [int(k) + h + 2 for k in np.flatnonzero(filled)]
+    body = body[filled].reset_index(drop=True)
     body.columns = header
-    filled = np.flatnonzero(body.notna().any(axis=1).to_numpy())
-    # trailing empty lines are dropped; empty lines in between keep their row number
-    return body.iloc[: (filled[-1] + 1) if len(filled) else 0].reset_index(drop=True)
+    return body, sheet_rows, h
 
 
-def read_table(path: Path, name: str, explicit: dict[str, str] | None = None) -> pd.DataFrame:
+def read_sheet(path: Path, name: str, explicit: dict[str, str] | None = None) -> Sheet:
     """Read a CSV or XLSX file as text columns (header line found among the first ten lines)."""
     explicit = explicit or {}
     if path.suffix.lower() == ".csv":
-        raw = _read_csv_text(path, header_row=None)
+        raw = _read_csv_text(path, header_row=None, skip_blank=False)
     else:
-        raw = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl")
+        # keep_default_na=False: text such as "NA" or "nan" is text (reported), only empty cells are empty
+        raw = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl",
+                            keep_default_na=False, na_values=[""])
         raw = raw.map(lambda v: v if _blank(v) else _cell_text(v))
-    return _with_header(raw, name, explicit)
+    body, sheet_rows, h = _with_header(raw, name, explicit)
+    unsaved = []
+    if path.suffix.lower() == ".xlsx" and h >= 0:
+        header = list(body.columns)
+        unsaved = [(r + 1, header[c]) for r, c in unsaved_formula_cells(path, raw)
+                   if r > h and c < len(header)]
+    return Sheet(body, sheet_rows, unsaved)
+
+
+def read_table(path: Path, name: str, explicit: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read a CSV or XLSX file as text columns (see :func:`read_sheet`)."""
+    return read_sheet(path, name, explicit).frame
+
+
+def unsaved_formula_cells(path: Path, values: pd.DataFrame) -> list[tuple[int, int]]:
+    """Cells of the first sheet that hold a formula but no saved value (0-based line, column).
+
+    Excel saves each formula's last value next to it; files written by other programs often do
+    not, and then the value reads as empty (``values`` is the sheet read with saved values).
+    """
+    blank = values.isna().to_numpy()
+    if not blank.any():
+        return []
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        ws = wb.worksheets[0]
+        found = []
+        for r, row in enumerate(ws.iter_rows(min_row=1, min_col=1, values_only=True)):
+            if r >= blank.shape[0]:
+                break
+            for c, v in enumerate(row[: blank.shape[1]]):
+                text = getattr(v, "text", v)  # an ArrayFormula holds its formula in .text
+                if blank[r, c] and isinstance(text, str) and text.startswith("="):
+                    found.append((r, c))
+        return found
+    finally:
+        wb.close()
 
 
 def _cell_text(v) -> str:
@@ -294,11 +380,13 @@ def read_layer(path: str | Path, name: str, coords: str | None = None,
     problems: list[Problem] = []
     explicit = mapping_for(mapping or {}, name, path)
     ext = path.suffix.lower()
+    sheet = None
     try:
         if ext in GEO_EXTENSIONS:
             frame = _read_geo(path)
         elif ext in TABLE_EXTENSIONS:
-            frame = read_table(path, name, explicit)
+            sheet = read_sheet(path, name, explicit)
+            frame = sheet.frame
         else:
             raise ValueError(f"不支持的文件格式 {ext}")
     except Exception as exc:  # noqa: BLE001 - any reader failure is a user-facing problem
@@ -314,6 +402,10 @@ def read_layer(path: str | Path, name: str, coords: str | None = None,
         problems.append(Problem(path.name, None, None, col,
                                 f"列“{col}”与“{other}”都对应标准列 {target}，只使用“{other}”",
                                 "删除或改名多余的列，或用 --mapping 对照文件指明", "warning"))
+    renamed.update(_cut_names([str(c) for c in columns if c not in renamed and c != "geometry"],
+                              name, set(renamed.values()), path.name, problems))
+    if sheet is not None:
+        problems += _unsaved_formula_problems(sheet, renamed, path.name)
     geo = isinstance(frame, gpd.GeoDataFrame)
     if geo:
         geom_name = frame.geometry.name
@@ -348,7 +440,46 @@ def read_layer(path: str | Path, name: str, coords: str | None = None,
             frame["lat"] = [g.y if g is not None and g.geom_type == "Point" else np.nan for g in pts]
         converted = coords
         log.info("%s: 经纬度由 %s 转换为 WGS84", path.name, coords)
-    return Layer(name, path, frame, renamed, converted), problems
+    return Layer(name, path, frame, renamed, converted, sheet.sheet_rows if sheet is not None else None), problems
+
+
+def _cut_names(columns: list[str], name: str, taken: set[str], file: str, problems: list[Problem]
+               ) -> dict[str, str]:
+    """Renames of headers cut to 10 characters; a warning for those recognised, an error for the
+    ambiguous ones (see :func:`geodata.aliases.recognise_cut_names`)."""
+    renames, ambiguous = aliases.recognise_cut_names(columns, name, taken)
+    if renames:
+        problems.append(Problem(
+            file, None, None, "、".join(renames),
+            "列名被截断为 10 个字符（Shapefile 的限制），已按标准列名识别："
+            + "，".join(f"{h} → {t}" for h, t in renames.items()),
+            "核对识别结果；如有误，用 --mapping 对照文件写明每列对应的标准列名", "warning"))
+    if ambiguous:
+        problems.append(Problem(
+            file, None, None, "、".join(ambiguous),
+            f"列名 {'、'.join(ambiguous)} 是被截断到 10 个字符的标准列名（Shapefile 的列名最多 10 个字符，"
+            "GDAL 截断后给重名的列编号），无法确定每列是哪个年级",
+            "把这些列改用中文表头（每个不超过 5 个汉字，如 一年级人数、二年级人数 … 九年级人数），"
+            "或用 --mapping 对照文件写明每列对应的标准列名（如 file=units, source=students_1, "
+            "target=students_g2），或改用 GeoPackage（.gpkg）保存", "error"))
+    return renames
+
+
+def _unsaved_formula_problems(sheet: Sheet, renamed: dict[str, str], file: str) -> list[Problem]:
+    """An error per cell holding a formula without a saved value."""
+    row_of = {r: k + 1 for k, r in enumerate(sheet.sheet_rows)}
+    id_header = next((h for h, t in renamed.items() if t in _ID_COLUMNS and h in sheet.frame.columns), None)
+    out = []
+    for sheet_row, header in sheet.unsaved_formulas:
+        column = renamed.get(header, header)
+        row = row_of.get(sheet_row)
+        row_id = sheet.frame[id_header].iat[row - 1] if id_header is not None and row is not None else None
+        out.append(Problem(
+            file, row, None if _blank(row_id) else str(row_id).strip(), column,
+            "单元格是公式，但文件里没有保存公式的计算结果，读出来是空的",
+            "用 Excel（或 WPS）打开这个文件，保存后再运行；或把公式列复制后“选择性粘贴 → 数值”",
+            "error", sheet_row=sheet_row, header=header if header != column else None))
+    return out
 
 
 def _from_wkt(series: pd.Series, file: str, problems: list[Problem]) -> gpd.GeoSeries:

@@ -8,10 +8,13 @@ full list. :func:`validate_folder` returns just that list (``zoning validate``);
 :func:`geodata.dataset.load_dataset` raises it as a :class:`~geodata.errors.DataError` when any is
 an error.
 
-Row numbers are 1-based data rows (the header is row 0).
+Row numbers are 1-based data rows (the first row below the header is 1); problems of CSV and
+XLSX files also carry the row as the spreadsheet shows it (``Problem.sheet_row``: header row and
+any title rows above it counted) and the user's own header, which the report prints.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass, field
@@ -32,6 +35,22 @@ log = logging.getLogger(__name__)
 
 FAR_KM = 50.0
 YEAR_MIN, YEAR_MAX = 1900, 2100
+#: A school closing before this year is no school of the data's time.
+CLOSE_YEAR_MIN = 2000
+#: Ceilings of plausible values (above them a value is a typing or unit error).
+MAX_PUPILS_PER_GRADE = 5000      # pupils of one grade in one unit or school
+MAX_CLASSES_PER_GRADE = 100
+MAX_CLASSROOMS = 500
+MAX_CAPACITY = 20_000
+CLASS_LIMIT_RANGE = (10, 100)
+SIZE_LIMIT_RANGE = (50, 20_000)
+#: Pupils per class below which a grade's classes are implausibly many (classes > pupils/10 + 1).
+MIN_PUPILS_PER_CLASS = 10
+#: Overlaps of unit polygons smaller than both of these are drawing slack, not overlaps.
+OVERLAP_MIN_M2 = 1.0
+OVERLAP_MIN_SHARE = 0.01
+#: An overlap above this share of the smaller unit (or one covering its centre) is an error.
+OVERLAP_ERROR_SHARE = 0.5
 INDICATOR_COLUMNS = list(policy.INDICATORS) + ["music_rooms", "art_rooms"]
 #: Optional report items of SPEC §5.4 (funding, training, rotation), kept when given.
 PLAN_ITEM_COLUMNS = ["public_funds_budget_yuan", "training_funds_yuan", "rotation_eligible_teachers",
@@ -73,10 +92,17 @@ class Checked:
 class _Report:
     """Problems of one file."""
 
-    def __init__(self, file: str, problems: list[Problem], default_severity: str = "error"):
+    def __init__(self, file: str, problems: list[Problem], default_severity: str = "error",
+                 layer: readers.Layer | None = None):
         self.file = file
         self.problems = problems
         self.default_severity = default_severity
+        self.layer = layer
+
+    def shown(self, row: int) -> int:
+        """The number of data row ``row`` as the user's program shows it (for message text)."""
+        sheet_row = self.layer.sheet_row(row) if self.layer is not None else None
+        return row if sheet_row is None else sheet_row
 
     def add(self, row, id_, column, problem, fix, severity=None):
         severity = severity or self.default_severity
@@ -161,7 +187,7 @@ def _check_ids(frame, col, rep: _Report, label: str) -> pd.Series:
         if v is None:
             rep.add(i + 1, None, col, f"{label}为空", f"每行都要填写{label}，且不能重复")
         elif v in first:
-            rep.add(i + 1, v, col, f"{label}重复：“{v}”（第 {first[v]} 行已出现）", f"改为唯一的{label}，或删除重复行")
+            rep.add(i + 1, v, col, f"{label}重复：“{v}”（第 {rep.shown(first[v])} 行已出现）", f"改为唯一的{label}，或删除重复行")
         else:
             first[v] = i + 1
     return ids
@@ -178,7 +204,9 @@ def _numbers(frame, col, rep: _Report, ids, *, integer=True, positive=False, lab
     raw = frame[col]
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         vals = raw.to_numpy(dtype=float, na_value=np.nan)
-        bad = np.isfinite(vals) & ((vals < 0) | (positive & (vals == 0)) | (integer & (vals != np.round(vals))))
+        finite = np.isfinite(vals)
+        bad = (~finite & ~np.isnan(vals)) | (finite & ((vals < 0) | (positive & (vals == 0))
+                                                      | (integer & (vals != np.round(vals)))))
         if not bad.any():
             return pd.Series(vals, index=frame.index)
     out = np.full(len(frame), np.nan)
@@ -202,6 +230,22 @@ def _numbers(frame, col, rep: _Report, ids, *, integer=True, positive=False, lab
             continue
         out[pos] = x
     return pd.Series(out, index=frame.index)
+
+
+def _blank_cells(frame, col) -> np.ndarray:
+    """True where column ``col`` is present and the cell is empty."""
+    if col not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return np.array([_blank(v) for v in frame[col].tolist()], dtype=bool)
+
+
+def _above(values: pd.Series, ceiling: float, rep: _Report, ids, col: str, label: str, fix: str) -> pd.Series:
+    """Values above ``ceiling`` reported as errors and set to NaN."""
+    over = (values > ceiling).to_numpy()
+    for pos in np.flatnonzero(over):
+        i = values.index[pos]
+        rep.add(i + 1, ids[i], col, f"{label}为 {values.iat[pos]:,.0f}，超过合理上限 {ceiling:,}", fix)
+    return values.mask(over)
 
 
 def _years(frame, col, rep: _Report, ids, label) -> pd.Series:
@@ -328,7 +372,7 @@ def check_schools(layer: readers.Layer, problems: list[Problem]) -> gpd.GeoDataF
     """Check and normalise the schools input (SPEC §2)."""
     f = layer.frame
     F = _lists(f)
-    rep = _Report(layer.file, problems)
+    rep = _Report(layer.file, problems, layer=layer)
     _require(f, ["school_id", "name", "level"], rep, "学校代码、学校名称、学段")
     if not isinstance(f, gpd.GeoDataFrame):
         _require(f, ["lon", "lat"], rep, "学校位置的经度、纬度")
@@ -347,8 +391,10 @@ def check_schools(layer: readers.Layer, problems: list[Problem]) -> gpd.GeoDataF
             rep.add(i + 1, ids[i], "level", f"学段取值未知：“{'' if _blank(raw) else raw}”", LEVEL_FIX)
         levels.append(lv)
     out["level"] = _obj(levels, f.index)
-    out["classrooms"] = _numbers(f, "classrooms", rep, ids, label="教室数")
-    out["capacity"] = _numbers(f, "capacity", rep, ids, label="学位数")
+    out["classrooms"] = _above(_numbers(f, "classrooms", rep, ids, label="教室数"), MAX_CLASSROOMS, rep, ids,
+                               "classrooms", "教室数", "填写普通教室的间数（不是面积或人数）")
+    out["capacity"] = _above(_numbers(f, "capacity", rep, ids, label="学位数"), MAX_CAPACITY, rep, ids,
+                             "capacity", "学位数", "填写学校的学位数（可容纳学生人数）")
     for i in f.index:
         if np.isnan(out["classrooms"].iat[i]) and np.isnan(out["capacity"].iat[i]) and not any(
                 c in f.columns and not _blank(F[c][i]) for c in ("classrooms", "capacity")):
@@ -359,13 +405,30 @@ def check_schools(layer: readers.Layer, problems: list[Problem]) -> gpd.GeoDataF
         o, c = out["open_year"].iat[i], out["close_year"].iat[i]
         if not pd.isna(o) and not pd.isna(c) and c <= o:
             rep.add(i + 1, ids[i], "close_year", f"停办年份 {c} 不晚于开办年份 {o}", "核对开办、停办年份")
+    for i in f.index:
+        c = out["close_year"].iat[i]
+        if not pd.isna(c) and c < CLOSE_YEAR_MIN:
+            rep.add(i + 1, ids[i], "close_year", f"停办年份 {c} 早于 {CLOSE_YEAR_MIN} 年",
+                    f"填写计划停办的年份（{CLOSE_YEAR_MIN}–{YEAR_MAX}）；已停办的学校从学校表中删除")
+    read = {}  # count columns with NaN where blank or invalid
     for g in range(1, 10):
-        for prefix, label in (("enrolled_g", f"{g} 年级在校生"), ("classes_g", f"{g} 年级班数")):
+        for prefix, label, ceiling in (("enrolled_g", f"{g} 年级在校生", MAX_PUPILS_PER_GRADE),
+                                       ("classes_g", f"{g} 年级班数", MAX_CLASSES_PER_GRADE)):
             col = f"{prefix}{g}"
-            vals = _numbers(f, col, rep, ids, label=label)
+            vals = _above(_numbers(f, col, rep, ids, label=label), ceiling, rep, ids, col, label,
+                          "核对该数（是否多打了几位，或填成了全校合计）")
+            read[col] = vals
             out[col] = vals.fillna(0).astype("int64")
-    for col, label in (("size_limit", "校额上限"), ("class_limit", "班额上限")):
-        out[col] = _numbers(f, col, rep, ids, positive=True, label=label)
+    for col, label, (lo, hi) in (("size_limit", "校额上限", SIZE_LIMIT_RANGE),
+                                 ("class_limit", "班额上限", CLASS_LIMIT_RANGE)):
+        vals = _numbers(f, col, rep, ids, positive=True, label=label)
+        odd = (vals < lo) | (vals > hi)
+        for pos in np.flatnonzero(odd.to_numpy()):
+            i = f.index[pos]
+            rep.add(i + 1, ids[i], col, f"{label} {vals.iat[pos]:g} 不合理（应在 {lo}–{hi} 之间）",
+                    "留空则使用国家标准（班额小学 45、初中 50；校额 2000，九年一贯制 2500）")
+        out[col] = vals.mask(odd)
+    check_school_plausibility(f, out, pd.DataFrame(read, index=f.index), rep, ids)
     out["address"] = [a or "" for a in _text(f["address"])] if "address" in f.columns else ""
     for col in INDICATOR_COLUMNS + PLAN_ITEM_COLUMNS:
         if col in f.columns:
@@ -376,11 +439,67 @@ def check_schools(layer: readers.Layer, problems: list[Problem]) -> gpd.GeoDataF
     return gpd.GeoDataFrame(out, geometry=geoms.values, crs=readers.WGS84)
 
 
+def check_school_plausibility(f: pd.DataFrame, out: pd.DataFrame, counts: pd.DataFrame, rep: _Report, ids) -> None:
+    """Enrollment and classes against the school's level, each other and its classrooms.
+
+    ``f`` is the school table as read (to tell a blank cell from a 0), ``out`` the normalised one,
+    ``counts`` its enrolled/classes columns with NaN where blank or invalid (not compared).
+    """
+    enrolled_given = [f"enrolled_g{g}" in f.columns for g in range(1, 10)]
+    classes_given = [f"classes_g{g}" in f.columns for g in range(1, 10)]
+    blank = {c: _blank_cells(f, c) for g in range(1, 10) for c in (f"enrolled_g{g}", f"classes_g{g}")}
+    usable = counts.notna().to_numpy()
+    col_pos = {c: k for k, c in enumerate(counts.columns)}
+    enrolled = out[[f"enrolled_g{g}" for g in range(1, 10)]].to_numpy()
+    classes = out[[f"classes_g{g}" for g in range(1, 10)]].to_numpy()
+    for pos, i in enumerate(f.index):
+        level = out["level"].iat[pos]
+        taught = policy.SCHOOL_GRADES.get(level, range(1, 10))
+        for g in range(1, 10):
+            n, k = int(enrolled[pos, g - 1]), int(classes[pos, g - 1])
+            if g not in taught and (n or k):
+                col = f"enrolled_g{g}" if n else f"classes_g{g}"
+                what = f"{n} 名在校生" if n else f"{k} 个班"
+                rep.add(i + 1, ids[i], col, f"{policy.LEVEL_NAMES_ZH[level]}没有 {g} 年级，却填了 {what}",
+                        "核对学段或该列（不教的年级填 0 或留空）")
+                continue
+            if g not in taught:
+                continue
+            if enrolled_given[g - 1] and blank[f"enrolled_g{g}"][pos] and _row_has_any(blank, "enrolled_g", pos):
+                rep.add(i + 1, ids[i], f"enrolled_g{g}", f"{g} 年级在校生为空，按 0 人计算",
+                        "填写该年级在校生人数（没有学生填 0）", "warning")
+            if not (enrolled_given[g - 1] and classes_given[g - 1]) or not (
+                    usable[pos, col_pos[f"enrolled_g{g}"]] and usable[pos, col_pos[f"classes_g{g}"]]):
+                continue
+            if k > n:
+                rep.add(i + 1, ids[i], f"classes_g{g}", f"{g} 年级 {k} 个班，却只有 {n} 名在校生（班数多于学生数）",
+                        "核对班数和在校生人数（是否两列填反或多打了数字）")
+            elif k > n / MIN_PUPILS_PER_CLASS + 1:
+                rep.add(i + 1, ids[i], f"classes_g{g}",
+                        f"{g} 年级 {k} 个班只有 {n} 名在校生（平均每班不到 {MIN_PUPILS_PER_CLASS} 人）",
+                        "核对班数和在校生人数", "warning")
+        total_classes = int(classes[pos].sum())
+        rooms, seats = out["classrooms"].iat[pos], out["capacity"].iat[pos]
+        if not np.isnan(rooms) and rooms > 0 and total_classes > rooms:
+            rep.add(i + 1, ids[i], "classrooms", f"全校 {total_classes} 个班，只有 {int(rooms)} 间教室",
+                    "核对教室数（普通教室间数）和各年级班数", "warning")
+        pupils = int(enrolled[pos].sum())
+        if pupils and (np.isnan(rooms) or rooms == 0) and (np.isnan(seats) or seats == 0) \
+                and not (np.isnan(rooms) and np.isnan(seats)):
+            rep.add(i + 1, ids[i], "classrooms", f"有 {pupils} 名在校生，但教室数为 0、没有学位数",
+                    "填写教室数（普通教室间数）或学位数")
+
+
+def _row_has_any(blank: dict, prefix: str, pos: int) -> bool:
+    """True when the row has any non-blank cell in the ``prefix`` columns given."""
+    return any(not b[pos] for c, b in blank.items() if c.startswith(prefix))
+
+
 def check_units(layer: readers.Layer, problems: list[Problem], has_households: bool) -> gpd.GeoDataFrame:
     """Check and normalise the units input (SPEC §2)."""
     f = layer.frame
     F = _lists(f)
-    rep = _Report(layer.file, problems)
+    rep = _Report(layer.file, problems, layer=layer)
     _require(f, ["unit_id", "name"], rep, "单元代码、小区/村名称")
     ids = _check_ids(f, "unit_id", rep, "单元代码")
     out = pd.DataFrame({"unit_id": ids}, index=f.index)
@@ -397,11 +516,13 @@ def check_units(layer: readers.Layer, problems: list[Problem], has_households: b
                 "添加各年级人数列（如“一年级人数”），或提供住户/适龄儿童数据")
     for col in aggregate.GRADE_COLUMNS:
         g = col[-1]
-        out[col] = _numbers(f, col, rep, ids, label=f"{g} 年级人数").fillna(0).astype("int64")
+        out[col] = _unit_counts(f, col, rep, ids, f"{g} 年级人数", MAX_PUPILS_PER_GRADE).fillna(0).astype("int64")
+    _blank_unit_counts(f, rep, ids, has_households)
     for tcol, grades in (("students_primary", range(1, 7)), ("students_junior", range(7, 10))):
         if tcol not in f.columns:
             continue
-        tot = _numbers(f, tcol, rep, ids, label="小学生数" if tcol.endswith("primary") else "初中生数")
+        tot = _unit_counts(f, tcol, rep, ids, "小学生数" if tcol.endswith("primary") else "初中生数",
+                           MAX_PUPILS_PER_GRADE * len(grades))
         cols = [f"students_g{g}" for g in grades]
         for i in f.index:
             if np.isnan(tot[i]) or out.loc[i, cols].sum() > 0:
@@ -410,7 +531,7 @@ def check_units(layer: readers.Layer, problems: list[Problem], has_households: b
             out.loc[i, cols] = [base + (k < rem) for k in range(len(cols))]
         log.info("%s: 按 %s 总数平均分到各年级（有分年级人数的单元不变）", layer.file, tcol)
     for col in aggregate.AGE_COLUMNS:
-        out[col] = _numbers(f, col, rep, ids, label=f"{col[-1]} 岁儿童数").fillna(0).astype("int64")
+        out[col] = _unit_counts(f, col, rep, ids, f"{col[-1]} 岁儿童数", MAX_PUPILS_PER_GRADE).fillna(0).astype("int64")
     for col in ("primary_school", "junior_school"):
         out[col] = _obj([id_text(v) for v in f[col]] if col in f.columns else None, f.index)
     geoms = _check_geometry(f, rep, ids, "areal", "片区单元")
@@ -420,11 +541,44 @@ def check_units(layer: readers.Layer, problems: list[Problem], has_households: b
     return gpd.GeoDataFrame(out, geometry=geoms.values, crs=readers.WGS84)
 
 
+def _unit_counts(f, col, rep: _Report, ids, label: str, ceiling: int) -> pd.Series:
+    """A unit's count column: a whole number, not negative, below ``ceiling`` (NaN when blank)."""
+    return _above(_numbers(f, col, rep, ids, label=label), ceiling, rep, ids, col, label,
+                  "核对该数（是否多打了几位，或填成了乡镇合计）")
+
+
+def _blank_unit_counts(f, rep: _Report, ids, has_households: bool) -> None:
+    """Empty pupil counts: never read as 0 in silence.
+
+    An empty ``students_g<g>`` is an error unless the unit's level total (``students_primary`` /
+    ``students_junior``) is given; with households the counts come from them (a warning). An empty
+    ``age_<a>`` is a warning (ages are optional; it counts as 0).
+    """
+    totals = {"primary": _blank_cells(f, "students_primary") if "students_primary" in f.columns else None,
+              "junior": _blank_cells(f, "students_junior") if "students_junior" in f.columns else None}
+    for col in aggregate.GRADE_COLUMNS + aggregate.AGE_COLUMNS:
+        blank = _blank_cells(f, col)
+        if not blank.any():
+            continue
+        is_grade = col.startswith("students_g")
+        if is_grade:
+            total_blank = totals["primary" if int(col[-1]) <= 6 else "junior"]
+            if total_blank is not None:
+                blank = blank & total_blank
+        label = f"{col[-1]} 年级人数" if is_grade else f"{col[-1]} 岁儿童数"
+        severity = "error" if is_grade and not has_households else "warning"
+        why = ("为空（不会当作 0 人）" if severity == "error"
+               else "为空，按 0 人计算" + ("（有住户数据的单元按住户汇总）" if has_households else ""))
+        for pos in np.flatnonzero(blank):
+            i = f.index[pos]
+            rep.add(i + 1, ids[i], col, f"{label}{why}", "填写人数；没有该年级（年龄）儿童的单元填 0", severity)
+
+
 def check_households(layer: readers.Layer, problems: list[Problem]) -> gpd.GeoDataFrame:
     """Check and normalise households (one row per child). Personal data: never written out."""
     f = layer.frame
     F = _lists(f)
-    rep = _Report(layer.file, problems)
+    rep = _Report(layer.file, problems, layer=layer)
     _require(f, ["household_id"], rep, "住户/儿童编号")
     if not isinstance(f, gpd.GeoDataFrame):
         _require(f, ["lon", "lat"], rep, "住址经度、纬度")
@@ -480,7 +634,7 @@ def check_plan(layer: readers.Layer, problems: list[Problem]) -> pd.DataFrame:
     """Check and normalise the enrollment plan (招生计划)."""
     f = layer.frame
     F = _lists(f)
-    rep = _Report(layer.file, problems)
+    rep = _Report(layer.file, problems, layer=layer)
     _require(f, ["school_id", "year", "grade"], rep, "学校代码、年份、年级")
     if "planned_classes" not in f.columns and "planned_students" not in f.columns:
         rep.add(None, None, "planned_classes", "缺少计划班数（planned_classes）和计划人数（planned_students）列",
@@ -506,7 +660,7 @@ def check_plan(layer: readers.Layer, problems: list[Problem]) -> pd.DataFrame:
         if key[0] is None or pd.isna(key[1]) or pd.isna(key[2]):
             continue
         if key in seen:
-            rep.add(i + 1, key[0], None, f"同一学校、年份、年级的计划重复（第 {seen[key]} 行已有）", "合并或删除重复行")
+            rep.add(i + 1, key[0], None, f"同一学校、年份、年级的计划重复（第 {rep.shown(seen[key])} 行已有）", "合并或删除重复行")
         else:
             seen[key] = i + 1
     return out
@@ -521,7 +675,7 @@ def check_roster(layer: readers.Layer, problems: list[Problem]) -> pd.DataFrame:
     """
     f = layer.frame
     F = _lists(f)
-    rep = _Report(layer.file, problems, default_severity="warning")
+    rep = _Report(layer.file, problems, default_severity="warning", layer=layer)
     _require(f, ["student_id", "school_id", "grade"], rep, "学生编号、学校代码、年级")
     ids = _check_ids(f, "student_id", rep, "学生编号")
     out = pd.DataFrame({"student_id": ids}, index=f.index)
@@ -561,7 +715,7 @@ def check_lines(layer: readers.Layer, problems: list[Problem], label: str) -> gp
     """Check barriers or roads (lines, optional name and kind)."""
     f = layer.frame
     F = _lists(f)
-    rep = _Report(layer.file, problems)
+    rep = _Report(layer.file, problems, layer=layer)
     if not isinstance(f, gpd.GeoDataFrame):
         rep.add(None, None, "geometry", f"{label}没有几何（应为线数据）", f"用 shp/gpkg/geojson 提供{label}线")
     ids = _row_ids(f, "name")
@@ -579,7 +733,7 @@ def check_crossings(layer: readers.Layer, problems: list[Problem]) -> gpd.GeoDat
     """Check named crossings of barriers (points)."""
     f = layer.frame
     F = _lists(f)
-    rep = _Report(layer.file, problems)
+    rep = _Report(layer.file, problems, layer=layer)
     ids = _row_ids(f, "name")
     out = pd.DataFrame(index=f.index)
     out["name"] = [n or "" for n in _text(f["name"])] if "name" in f.columns else ""
@@ -656,6 +810,54 @@ def check_extents(layers: dict, crs: pyproj.CRS, files: dict, problems: list[Pro
                     f"{label}位置在其他数据范围之外约 {d_km:.0f} 公里：{why}（{p.x:.5f}, {p.y:.5f}）",
                     "核对经纬度（平罗约为经度 106.5、纬度 38.9）及文件的坐标系")
             g.at[i, "geometry"] = None
+
+
+def check_overlaps(units: gpd.GeoDataFrame, file: str) -> list[Problem]:
+    """Overlapping unit polygons (units in a metric CRS, index 0..n-1 = data rows).
+
+    A child in an overlap would belong to two units (aggregation places it in the smaller one,
+    :mod:`geodata.aggregate`). An overlap of more than :data:`OVERLAP_MIN_M2` and
+    :data:`OVERLAP_MIN_SHARE` of the smaller unit is a warning; one over
+    :data:`OVERLAP_ERROR_SHARE` of the smaller unit, or covering its centre, is an error (a stray
+    or duplicated polygon). One problem per pair, on the smaller unit's row.
+    """
+    geoms = units.geometry.to_numpy()
+    areal = np.array([g is not None and g.geom_type in ("Polygon", "MultiPolygon") for g in geoms], dtype=bool)
+    pos = np.flatnonzero(areal)
+    if len(pos) < 2:
+        return []
+    polys = geoms[pos]
+    left, right = shapely.STRtree(polys).query(polys, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if not len(left):
+        return []
+    a, b = polys[left], polys[right]
+    shared = shapely.area(shapely.intersection(a, b))
+    area_a, area_b = shapely.area(a), shapely.area(b)
+    a_small = area_a <= area_b
+    small_geom = np.where(a_small, a, b)
+    big_geom = np.where(a_small, b, a)
+    centre = shapely.centroid(small_geom)
+    covers_centre = shapely.covers(big_geom, centre) & shapely.covers(small_geom, centre)
+    share = shared / np.maximum(np.minimum(area_a, area_b), 1e-9)
+    worth = (shared > OVERLAP_MIN_M2) & (share > OVERLAP_MIN_SHARE)
+    error = worth & ((share > OVERLAP_ERROR_SHARE) | covers_centre)
+    uid = units["unit_id"].tolist()
+    out = []
+    for k in np.flatnonzero(worth):
+        small, big = (left[k], right[k]) if a_small[k] else (right[k], left[k])
+        i, j = int(pos[small]), int(pos[big])
+        detail = f"重叠 {shared[k]:,.0f} 平方米，占“{uid[i]}”面积的 {share[k]:.0%}"
+        if covers_centre[k]:
+            detail += "，覆盖了它的中心"
+        fix = ("删除或重画误画/重复的范围，使相邻小区/村共用边界、互不重叠" if error[k]
+               else "在 GIS 软件中修整边界，使相邻单元共用边界、互不重叠")
+        out.append(Problem(file, i + 1, uid[i], "geometry",
+                           f"片区单元“{uid[i]}”与“{uid[j]}”范围重叠：{detail}；"
+                           f"重叠处的儿童只计入较小的单元",
+                           fix, "error" if error[k] else "warning"))
+    return out
 
 
 def check_references(layers: dict, files: dict, problems: list[Problem]) -> None:
@@ -749,6 +951,42 @@ def check_folder(data_dir: str | Path, coords: str | None = None, mapping: str |
                  base_year: int | None = None) -> Checked:
     """Read, check, normalise, project and aggregate a data folder, collecting every problem.
 
+    Each problem of a CSV or XLSX file carries the row as the spreadsheet shows it
+    (``Problem.sheet_row``) and the user's own header (``Problem.header``); see
+    :func:`_check_folder` for the parameters.
+    """
+    raw: dict = {}
+    checked = _check_folder(data_dir, coords, mapping, base_year, raw)
+    checked.problems[:] = located_for_user(checked.problems, raw)
+    return checked
+
+
+def located_for_user(problems: list[Problem], layers: dict) -> list[Problem]:
+    """Problems with the spreadsheet row and the user's header filled in from the layers read.
+
+    Parameters
+    ----------
+    problems : list of Problem
+    layers : dict
+        Input name -> :class:`geodata.readers.Layer`.
+    """
+    by_file = {layer.file: layer for layer in layers.values()}
+    out = []
+    for p in problems:
+        layer = by_file.get(p.file)
+        if layer is None:
+            out.append(p)
+            continue
+        sheet_row = p.sheet_row if p.sheet_row is not None else layer.sheet_row(p.row)
+        header = p.header if p.header is not None else layer.header_of(p.column)
+        out.append(dataclasses.replace(p, sheet_row=sheet_row, header=header))
+    return out
+
+
+def _check_folder(data_dir: str | Path, coords: str | None, mapping: str | Path | None,
+                  base_year: int | None, read: dict) -> Checked:
+    """Read, check, normalise, project and aggregate a data folder, collecting every problem.
+
     Parameters
     ----------
     data_dir : path
@@ -759,6 +997,8 @@ def check_folder(data_dir: str | Path, coords: str | None = None, mapping: str |
         Column-mapping CSV (``file,source,target``).
     base_year : int, optional
         Overrides the scenario's base year (ages are taken on 31 August of it).
+    read : dict
+        Filled with the layers as read (input name -> Layer), for :func:`located_for_user`.
 
     Returns
     -------
@@ -766,6 +1006,7 @@ def check_folder(data_dir: str | Path, coords: str | None = None, mapping: str |
     """
     data_dir = Path(data_dir)
     raw, scenario_path, problems = readers.read_folder(data_dir, coords=coords, mapping=mapping)
+    read.update(raw)
     files = {name: layer.path for name, layer in raw.items()}
     if not data_dir.is_dir():
         return Checked(problems=problems)
@@ -813,6 +1054,8 @@ def check_folder(data_dir: str | Path, coords: str | None = None, mapping: str |
     for name, frame in list(layers.items()):
         if isinstance(frame, gpd.GeoDataFrame):
             layers[name] = frame.to_crs(crs)
+    if "units" in layers:
+        problems.extend(check_overlaps(layers["units"], files["units"].name))
     if "households" in layers and "units" in layers:
         agg = aggregate.aggregate_households(layers["households"], layers["units"], checked.base_year,
                                              files["households"].name)

@@ -84,7 +84,8 @@ def test_cli_validate_defects_exits_nonzero():
 
     result = CliRunner().invoke(main, ["validate", str(DEFECTS)])
     assert result.exit_code == 1
-    assert "学校.xlsx | 5 | D04 | level" in result.output
+    # the row as Excel shows it (a title row and the header above data row 5) and the user's header
+    assert "学校.xlsx | 7 | D04 | 学段（level）" in result.output
     assert f"共 {N_ERRORS} 处错误" in result.output
     assert "Traceback" not in result.output
 
