@@ -1,9 +1,13 @@
 """Writers of the autumn check (秋季招生核查): a Chinese HTML report, CSV files and one XLSX.
 
-Everything a person reads is Chinese. Pupils appear only by their pseudonymous ``student_id``; the
+Everything a person reads is Chinese. Real 学籍号 embed the ID-card number and birth date, so pupils
+appear by a salted-hash pseudonym (:class:`StudentIds`, the salt from ``[privacy] id_salt``); only an
+internal report (``--show-ids`` / ``[privacy] show_ids``) lists the 学籍号, next to the pseudonym. The
 core (:mod:`zoning.autumn`) never copies any other roster column, and the writers only write the
-columns listed in :data:`COLUMNS_ZH`. The output folder is written under a temporary name and
-renamed when complete, so it is either complete or absent.
+columns listed in :data:`COLUMNS_ZH`. The page is the template ``pipelines/templates/autumn_report.html``
+(data as escaped variables only); every table goes through :mod:`geodata.tabular` (formula-like
+cells inert, the same bytes for the same input). The output folder is written under a temporary name
+and renamed when complete, so it is either complete or absent.
 
 Files written in the output folder:
 
@@ -23,7 +27,7 @@ free of geometry), runs :func:`zoning.autumn.check_enrollment` and writes the fo
 """
 from __future__ import annotations
 
-import html
+import hashlib
 import json
 import logging
 import math
@@ -34,18 +38,18 @@ import numpy as np
 import pandas as pd
 
 from geodata.errors import DataError, Problem
+from geodata.sample import SAMPLE_NOTICE as SAMPLE_NOTE  # the wording every output of the sample shares
+from geodata.tabular import write_csv, write_xlsx
+from pipelines.render import render_page
 
 from . import policy
 from .autumn import (CATEGORY_NAMES_ZH, DEFAULT_TOWN_TOWNSHIPS, AutumnResult, check_enrollment,
                      zones_from_assignments, zones_from_units)
+from .scenario import Privacy
 
 log = logging.getLogger(__name__)
 
 SAMPLE_LABEL = "示例数据"
-try:  # the wording every output of the sample shares
-    from geodata.sample import SAMPLE_NOTICE as SAMPLE_NOTE
-except ImportError:  # pragma: no cover - a source tree without the sample package
-    SAMPLE_NOTE = "示例数据：本数据为按平罗县概况虚构的示意数据，不是官方数据。"
 
 #: Finding name -> (title, file stem, sheet name).
 FINDINGS = {
@@ -90,11 +94,81 @@ COLUMNS_ZH = {
 
 _PERCENT = {"rate", "required"}
 
+#: the columns holding a pupil's 学籍号 (in every finding that lists pupils)
+ID_COLUMNS = {"out_of_zone": "student_id", "transfers": "student_id", "data_problems": "id"}
+PSEUDONYM_HEADER = "学生编号（化名）"
+#: the salt's stand-in when the office has set none: fixed per data folder (see :func:`default_salt`)
+_DEFAULT_SALT_PREFIX = "pingluo-zoning/autumn-check/"
+
+
+def default_salt(folder_key: str) -> str:
+    """The salt used when ``[privacy] id_salt`` is not set: fixed for one data folder.
+
+    ``folder_key`` is ``"sample"`` for the bundled sample, else the data folder's absolute path, so
+    the same folder gives the same pseudonyms run after run (and ``--show-ids`` can map them back).
+    """
+    return hashlib.sha256((_DEFAULT_SALT_PREFIX + folder_key).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class StudentIds:
+    """How pupils are named in the outputs: a salted-hash pseudonym, or (internally) the 学籍号 too.
+
+    Real 学籍号 embed the ID-card number and birth date, so by default every output shows only
+    ``"S" + the first 10 hex digits of sha256(salt + 学籍号)``: the same pupil gets the same
+    pseudonym in every table of one report, and nobody without the salt can compute it.
+    """
+
+    salt: str = _DEFAULT_SALT_PREFIX
+    show: bool = False  # internal report: the 学籍号 and its pseudonym side by side
+    salt_is_default: bool = True  # the office set no ``[privacy] id_salt``
+
+    def pseudonym(self, student_id) -> str:
+        """The pupil's pseudonym ("" for a missing id)."""
+        if _missing(student_id) or str(student_id) == "":
+            return ""
+        digest = hashlib.sha256((self.salt + str(student_id)).encode("utf-8")).hexdigest()
+        return "S" + digest[:10]
+
+    def notes(self) -> list[str]:
+        """What the outputs say about the pupils' ids (Chinese)."""
+        if self.show:
+            return ["“学籍号”列为真实学籍号，“学生编号（化名）”列为对外报告中使用的化名编号，可据此对照。"]
+        notes = ["学生以化名编号（S 开头）标识，由学籍号加密计算得出，不能由化名编号反推学籍号；"
+                 "同一学生在本报告各表中的化名编号相同。",
+                 "需要查对具体学生时，请在本局电脑上对同一数据文件夹加 --show-ids 重新运行 zoning check："
+                 "内部报告同时列出学籍号和化名编号（内部报告不得外传）。"]
+        if self.salt_is_default:
+            notes.append("尚未设置化名密钥：当前使用按数据文件夹生成的默认值。建议在 scenario.toml 中加入 "
+                         "[privacy] id_salt = \"只有本局知道的一串字符\"，以免他人由学籍号推算出化名编号。")
+        return notes
+
+    def internal_warning(self) -> str:
+        """The banner of an internal report (real ids shown)."""
+        return ("内部报告：本报告含真实学籍号（学籍号含身份证号和出生日期），仅限本局内部查对使用，"
+                "不得外传、公开或上传。对外请使用不加 --show-ids 生成的报告。")
+
+    def footer(self) -> str:
+        """The last line of the page."""
+        if self.show:
+            return "本报告含真实学籍号，仅限内部使用；报告不含姓名、出生日期、住址等其他个人信息。"
+        return "学生仅以化名编号标识；报告不含学籍号、姓名、出生日期、住址等个人信息。"
+
+
+def id_summary(ids: StudentIds) -> dict:
+    """What the summary (and summary.json) records about pupils' ids."""
+    return {"ids_shown": ids.show, "id_notes": ids.notes(),
+            "id_warning": ids.internal_warning() if ids.show else ""}
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (
+        isinstance(value, (float, np.floating)) and math.isnan(value))
+
 
 def _cell(col: str, value):
     """A value as people read it (Chinese yes/no, level names, percentages, dates)."""
-    if value is None or value is pd.NA or value is pd.NaT or (
-            isinstance(value, (float, np.floating)) and math.isnan(value)):
+    if _missing(value):
         return ""
     if isinstance(value, (bool, np.bool_)):
         return "是" if value else "否"
@@ -111,22 +185,58 @@ def _cell(col: str, value):
     return value
 
 
-def display_table(result: AutumnResult, name: str, is_sample: bool = False) -> pd.DataFrame:
-    """The finding ``name`` with Chinese headers and values, restricted to its listed columns."""
+def display_table(result: AutumnResult, name: str, is_sample: bool = False,
+                  ids: StudentIds | None = None) -> pd.DataFrame:
+    """The finding ``name`` with Chinese headers and values, restricted to its listed columns.
+
+    Pupils appear by their pseudonym (``ids``, default: pseudonyms with the default salt); an
+    internal report (``ids.show``) has the 学籍号 followed by the pseudonym.
+    """
+    ids = ids or StudentIds()
     cols = COLUMNS_ZH[name]
     frame = result.findings()[name]
     out = pd.DataFrame({zh: [_cell(en, v) for v in frame[en]] if en in frame.columns else []
                         for en, zh in cols.items()}, columns=list(cols.values()))
+    if name in ID_COLUMNS:
+        out = _with_pseudonyms(out, frame, cols[ID_COLUMNS[name]], ID_COLUMNS[name], ids)
     if is_sample:
         out.insert(0, SAMPLE_LABEL, "示例数据（虚构）")
     return out
 
 
-def summary_rows(result: AutumnResult, is_sample: bool | None = None, source: str | None = None
-                 ) -> list[tuple[str, str]]:
+def _with_pseudonyms(out: pd.DataFrame, frame: pd.DataFrame, header: str, col: str,
+                     ids: StudentIds) -> pd.DataFrame:
+    """Replace the 学籍号 column by the pseudonyms (or add them after it, internally).
+
+    A data problem's text that quotes its pupil's 学籍号 quotes the pseudonym instead.
+    """
+    raw = list(frame[col]) if col in frame.columns else []
+    names = [ids.pseudonym(v) for v in raw]
+    out = out.copy()
+    problem = COLUMNS_ZH["data_problems"]["problem"]
+    if problem in out.columns and not ids.show:
+        out[problem] = [_hide_id(str(text), sid, alias) for text, sid, alias in zip(out[problem], raw, names)]
+    position = list(out.columns).index(header)
+    if ids.show:
+        out.insert(position + 1, PSEUDONYM_HEADER, names)
+        return out
+    out[header] = names
+    return out.rename(columns={header: PSEUDONYM_HEADER})
+
+
+def _hide_id(text: str, student_id, alias: str) -> str:
+    """``text`` with the pupil's 学籍号 replaced by the pseudonym."""
+    if _missing(student_id) or not str(student_id):
+        return text
+    return text.replace(str(student_id), alias)
+
+
+def summary_rows(result: AutumnResult, is_sample: bool | None = None, source: str | None = None,
+                 ids: StudentIds | None = None, id_notes: bool = True) -> list[tuple[str, str]]:
     """The summary as (item, value) pairs, in report order.
 
-    ``is_sample`` and ``source`` default to the summary's own (set by :func:`run_check`).
+    ``is_sample``, ``source`` and the notes on pupils' ids default to the summary's own (set by
+    :func:`run_check`); ``id_notes=False`` leaves the notes out (the page shows them in its header).
     """
     s = result.summary
     is_sample = bool(s.get("is_sample", False)) if is_sample is None else is_sample
@@ -136,6 +246,8 @@ def summary_rows(result: AutumnResult, is_sample: bool | None = None, source: st
         rows.append(("数据说明", SAMPLE_NOTE))
     if source:
         rows.append(("数据来源", source))
+    if id_notes:
+        rows += _id_rows(s, ids)
     verdict = ("全部符合" if result.exit_code == 0 else
                f"发现 {s['violations']} 项违规" + (f"，{s['pupils_with_problems']} 行学籍数据有问题"
                                                if s["pupils_with_problems"] else ""))
@@ -165,18 +277,6 @@ def summary_rows(result: AutumnResult, is_sample: bool | None = None, source: st
     return rows
 
 
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:1.5em;
-color:#222;line-height:1.5}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:2px solid #3a6ea5}
-table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
-th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left}
-th{background:#e8eef6}tr.bad td{background:#fde2e1}
-.banner{background:#fff3cd;border:1px solid #e0c060;padding:.6em 1em;font-weight:bold}
-.ok{color:#1a7f37;font-weight:bold}.fail{color:#c0392b;font-weight:bold}
-.rules{font-size:.85em;color:#555}
-"""
-
 _RULES_ZH = [
     "超计划：某校某年级的新生人数多于计划人数，或该年级班数多于计划班数。",
     "超班额：小学（1–6 年级）每班不超过 45 人，初中（7–9 年级）不超过 50 人（九年一贯制学校分别适用）；"
@@ -188,48 +288,52 @@ _RULES_ZH = [
     "有数据问题的学籍行不参与上述核查，逐行列在“学籍数据问题”中，请更正后重新核查。",
 ]
 
+#: findings whose every row is a finding (highlighted); the others are highlighted by their flags
+_ALL_BAD = ("transfers", "data_problems")
 
-def render_html(result: AutumnResult, is_sample: bool = False, source: str = "") -> str:
-    """The report as one self-contained HTML page (every data string escaped)."""
-    e = html.escape
+
+def _bad_rows(name: str, raw: pd.DataFrame) -> list[bool]:
+    """Which rows of a finding the page highlights."""
+    if name == "class_summary":
+        return list((raw["over_limit"] > 0).to_numpy())
+    if "violation" in raw.columns:
+        return list(raw["violation"].to_numpy(dtype=bool))
+    return [name in _ALL_BAD] * len(raw)
+
+
+def _page_table(table: pd.DataFrame, bad: list[bool]) -> dict:
+    """A display table as the template's table (every value as text)."""
+    return {"head": [str(c) for c in table.columns],
+            "rows": [{"cls": "bad" if flag else "",
+                      "cells": [{"text": str(v), "cls": ""} for v in row]}
+                     for flag, row in zip(bad, table.itertuples(index=False))]}
+
+
+def _id_rows(summary: dict, ids: StudentIds | None) -> list[tuple[str, str]]:
+    """The summary rows on pupils' ids: from ``ids``, else from the summary (set by run_check)."""
+    info = id_summary(ids) if ids is not None else summary
+    rows = [("内部报告", info.get("id_warning", ""))] if info.get("ids_shown") else []
+    return rows + [("学生编号", note) for note in info.get("id_notes", [])]
+
+
+def render_html(result: AutumnResult, is_sample: bool = False, source: str = "",
+                ids: StudentIds | None = None) -> str:
+    """The report as one self-contained HTML page (pipelines/templates/autumn_report.html).
+
+    Every data string reaches the page as an escaped template variable.
+    """
+    ids = ids or StudentIds()
     title = f"{result.year} 年秋季招生核查报告" + (f"（{SAMPLE_LABEL}）" if is_sample else "")
-    parts = ["<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
-             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>{e(title)}</title><style>{_CSS}</style></head><body>", f"<h1>{e(title)}</h1>"]
-    if is_sample:
-        parts.append(f'<p class="banner">{e(SAMPLE_NOTE)}</p>')
-    ok = result.exit_code == 0
-    parts.append(f'<p class="{"ok" if ok else "fail"}">'
-                 + e("全部符合规定。" if ok else "发现违规或数据问题，详见下表。") + "</p>")
-    parts.append("<h2>汇总</h2><table>")
-    for k, v in summary_rows(result, is_sample, source):
-        parts.append(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>")
-    parts.append("</table>")
-    parts.append('<div class="rules"><p>核查规则：</p><ul>'
-                 + "".join(f"<li>{e(r)}</li>" for r in _RULES_ZH) + "</ul></div>")
     frames = result.findings()
-    for name, (heading, _stem, _sheet) in FINDINGS.items():
-        parts.append(f"<h2>{e(heading)}</h2>")
-        table = display_table(result, name)
-        raw = frames[name]
-        if not len(table):
-            parts.append("<p>无。</p>")
-            continue
-        bad = (raw["violation"].to_numpy(dtype=bool) if "violation" in raw.columns
-               else [name in ("out_of_zone", "transfers", "data_problems")] * len(raw))
-        if name == "class_summary":
-            bad = (raw["over_limit"] > 0).to_numpy()
-        if name == "out_of_zone":
-            bad = [False] * len(raw)
-        parts.append("<table><thead><tr>" + "".join(f"<th>{e(str(c))}</th>" for c in table.columns)
-                     + "</tr></thead><tbody>")
-        for flag, row in zip(bad, table.itertuples(index=False)):
-            cls = ' class="bad"' if flag else ""
-            parts.append(f"<tr{cls}>" + "".join(f"<td>{e(str(v))}</td>" for v in row) + "</tr>")
-        parts.append("</tbody></table>")
-    parts.append(f'<p class="rules">{e("学生仅以学籍号（化名编号）标识；报告不含姓名、出生日期、住址等个人信息。")}'
-                 "</p></body></html>")
-    return "\n".join(parts)
+    sections = [{"heading": heading,
+                 "table": _page_table(display_table(result, name, ids=ids), _bad_rows(name, frames[name]))}
+                for name, (heading, _stem, _sheet) in FINDINGS.items()]
+    return render_page(
+        "autumn_report.html", title=title, sample_note=SAMPLE_NOTE if is_sample else "",
+        privacy_banners=[ids.internal_warning()] if ids.show else [],
+        privacy_notes=ids.notes(), ok=result.exit_code == 0,
+        summary=summary_rows(result, is_sample, source, ids, id_notes=False), rules=_RULES_ZH, sections=sections,
+        footer=ids.footer())
 
 
 def _atomic_folder(out_dir: Path, write) -> Path:
@@ -242,8 +346,11 @@ def _atomic_folder(out_dir: Path, write) -> Path:
 
 
 def write_report(result: AutumnResult, out_dir: str | Path, is_sample: bool = False,
-                 source: str = "") -> Path:
+                 source: str = "", ids: StudentIds | None = None) -> Path:
     """Write the HTML report, the CSV files, the XLSX workbook and summary.json atomically.
+
+    Every table goes through :mod:`geodata.tabular` (formula-like cells inert, the same bytes for
+    the same result); nothing depends on the output folder's name or the date.
 
     Parameters
     ----------
@@ -255,28 +362,31 @@ def write_report(result: AutumnResult, out_dir: str | Path, is_sample: bool = Fa
         The data is the bundled sample: every output says 示例数据.
     source : str
         Where the data came from (shown in the summary).
+    ids : StudentIds, optional
+        How pupils are named (default: pseudonyms with the default salt).
 
     Returns
     -------
     Path
         ``out_dir``.
     """
-    summary = pd.DataFrame(summary_rows(result, is_sample, source), columns=["项目", "数值"])
+    ids = ids or StudentIds()
+    summary = pd.DataFrame(summary_rows(result, is_sample, source, ids), columns=["项目", "数值"])
     if is_sample:
         summary.insert(0, SAMPLE_LABEL, "示例数据（虚构）")
+    tables = {name: display_table(result, name, is_sample, ids) for name in FINDINGS}
+    page = render_html(result, is_sample, source, ids)
 
     def write(tmp: Path) -> None:
-        (tmp / "report.html").write_text(render_html(result, is_sample, source), encoding="utf-8")
-        summary.to_csv(tmp / "summary.csv", index=False, encoding="utf-8-sig")
-        tables = {name: display_table(result, name, is_sample) for name in FINDINGS}
+        (tmp / "report.html").write_text(page, encoding="utf-8")
+        write_csv(summary, tmp / "summary.csv")
         for name, table in tables.items():
-            table.to_csv(tmp / f"{FINDINGS[name][1]}.csv", index=False, encoding="utf-8-sig")
-        with pd.ExcelWriter(tmp / f"autumn_check_{result.year}.xlsx", engine="openpyxl") as xw:
-            summary.to_excel(xw, sheet_name="汇总", index=False)
-            for name, table in tables.items():
-                table.to_excel(xw, sheet_name=FINDINGS[name][2], index=False)
+            write_csv(table, tmp / f"{FINDINGS[name][1]}.csv")
+        sheets = {"汇总": summary, **{FINDINGS[name][2]: table for name, table in tables.items()}}
+        write_xlsx(tmp / f"autumn_check_{result.year}.xlsx", sheets)
         payload = {k: v for k, v in result.summary.items()}
-        payload.update(is_sample=is_sample, source=source, exit_code=result.exit_code)
+        payload.update(is_sample=is_sample, source=source, exit_code=result.exit_code,
+                       **id_summary(ids))
         if is_sample:
             payload["note"] = SAMPLE_NOTE
         (tmp / "summary.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2),
@@ -301,6 +411,9 @@ class CheckInputs:
     roster_file: str = "roster"
     plan_file: str = "plan"
     roster_problems: list = field(default_factory=list)
+    id_salt: str = ""  # the scenario's [privacy] id_salt
+    show_ids: bool = False  # the scenario's [privacy] show_ids
+    folder_key: str = "sample"  # what the default salt is made of (see default_salt)
 
 
 def _plain(frame):
@@ -406,15 +519,44 @@ def load_inputs(data_dir=None, zones_dir=None, plan_file=None, roster_file=None,
         zones = zones_from_assignments(read_assignments(Path(zones_dir)), units)
     else:
         zones = zones_from_units(units)
+    privacy = _privacy_settings(checked)
     return CheckInputs(roster=roster, schools=schools, zones=zones, plan=plan, is_sample=is_sample,
                        source="sample" if is_sample else str(data_dir), roster_file=roster_name,
-                       plan_file=plan_name, roster_problems=roster_problems)
+                       plan_file=plan_name, roster_problems=roster_problems,
+                       id_salt=privacy.id_salt, show_ids=privacy.show_ids,
+                       folder_key="sample" if is_sample else str(folder.resolve()))
+
+
+def _privacy_settings(checked) -> Privacy:
+    """The folder's ``[privacy]`` settings; the safe defaults when its scenario is absent or invalid."""
+    scenario = checked.scenario
+    if scenario is None:
+        if checked.scenario_path is not None:
+            log.warning("%s 有错误，未能读取 [privacy] 设置：学生编号按默认方式化名",
+                        Path(checked.scenario_path).name)
+        return Privacy()
+    return scenario.privacy
+
+
+def student_ids(inputs: CheckInputs, show_ids: bool | None = None, id_salt: str | None = None
+                ) -> StudentIds:
+    """How the report names pupils: the scenario's [privacy] settings, overridden by the arguments."""
+    salt = inputs.id_salt if id_salt is None else id_salt
+    show = inputs.show_ids if show_ids is None else bool(show_ids)
+    if salt:
+        return StudentIds(salt=salt, show=show, salt_is_default=False)
+    return StudentIds(salt=default_salt(inputs.folder_key), show=show, salt_is_default=True)
 
 
 def run_check(data_dir=None, year: int = 2023, zones_dir=None, plan_file=None, roster_file=None,
-              out_dir=None, coords=None, mapping=None, town_townships=DEFAULT_TOWN_TOWNSHIPS
+              out_dir=None, coords=None, mapping=None, town_townships=DEFAULT_TOWN_TOWNSHIPS, *,
+              show_ids: bool | None = None, id_salt: str | None = None
               ) -> tuple[AutumnResult, Path]:
     """Load, check and write: the work behind ``zoning check``.
+
+    Pupils appear by salted-hash pseudonyms unless ``show_ids`` (``zoning check --show-ids``, for
+    internal use) or the scenario's ``[privacy] show_ids`` says otherwise; ``show_ids`` and
+    ``id_salt`` override the scenario's ``[privacy]`` settings when given.
 
     Returns
     -------
@@ -428,6 +570,7 @@ def run_check(data_dir=None, year: int = 2023, zones_dir=None, plan_file=None, r
                               plan_file=inputs.plan_file, extra_problems=inputs.roster_problems)
     out = Path(out_dir) if out_dir is not None else Path(f"autumn_check_{year}")
     source = "内置示例" if inputs.is_sample else inputs.source
-    result.summary.update(is_sample=inputs.is_sample, source=source)
-    write_report(result, out, is_sample=inputs.is_sample, source=source)
+    ids = student_ids(inputs, show_ids, id_salt)
+    result.summary.update(is_sample=inputs.is_sample, source=source, **id_summary(ids))
+    write_report(result, out, is_sample=inputs.is_sample, source=source, ids=ids)
     return result, out

@@ -11,15 +11,19 @@ compact).
 """
 from __future__ import annotations
 
-import html
+import io
 import json
 import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from openpyxl import load_workbook
+from openpyxl.styles import Font, PatternFill
 
 from geodata.errors import DataError, Problem
+from geodata.tabular import save_workbook, write_csv
+from pipelines.render import render_page
 from zoning import policy
 from zoning.indicators import atomic_folder
 
@@ -380,72 +384,41 @@ def display_frame(df: pd.DataFrame, star: bool = True) -> pd.DataFrame:
     return out
 
 
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:1.5em;color:#222}
-h1{font-size:1.5em}table{border-collapse:collapse;font-size:.9em}
-th,td{border:1px solid #bbb;padding:4px 8px;text-align:right}th{background:#f0f0f0}
-td.t,th.t{text-align:left}tr.g td{background:#e8eef7;font-weight:bold;text-align:left}
-td.best{font-weight:bold;background:#e3f4e3}.note{background:#fff8e1;border:1px solid #f0c36d;padding:.5em 1em}
-"""
-
-
-def comparison_html(df: pd.DataFrame, map_file: str | None, notes: list[str]) -> str:
-    """The comparison page (Chinese; every data value escaped)."""
+def _page_rows(df: pd.DataFrame) -> list[dict]:
+    """The comparison's rows as the template's rows: a group heading when the group changes, cells
+    as text (best values with ★, text rows left-aligned)."""
     marks = best_marks(df)
     fmt = df.attrs.get("format", {})
     groups = df.attrs.get("group", {})
-    e = html.escape
-    parts = [
-        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>方案比较</title><style>{_CSS}</style></head><body><h1>划片方案比较</h1>",
-    ]
-    dirs = df.attrs.get("dirs", [])
-    if dirs:
-        parts.append("<p>比较的方案：" + "；".join(
-            f"{e(n)}（{e(d)}）" for n, d in zip(df.columns, dirs)) + "</p>")
-    if map_file:
-        parts.append(f'<p><a href="{e(map_file)}">打开方案对比地图</a></p>')
-    for n in notes:
-        parts.append(f'<p class="note">{e(n)}</p>')
-    parts.append('<p>★ 加粗：该行最优的方案（数值相同或无法比较的行不标注）。</p>')
-    parts.append('<table><thead><tr><th class="t">项目</th>' +
-                 "".join(f"<th>{e(str(c))}</th>" for c in df.columns) + "</tr></thead><tbody>")
-    last_group = None
+    rows, last_group = [], None
     for label in df.index:
         grp = groups.get(label, "")
-        if grp != last_group:
-            parts.append(f'<tr class="g"><td colspan="{len(df.columns) + 1}">{e(grp)}</td></tr>')
-            last_group = grp
-        cells = [f'<td class="t">{e(str(label))}</td>']
+        cells = [{"text": str(label), "cls": "t"}]
         for col in df.columns:
             t = format_value(df.at[label, col], fmt.get(label, "text"))
-            cls = []
-            if fmt.get(label) == "text":
-                cls.append("t")
-            if marks.at[label, col]:
-                cls.append("best")
-                t_html = "★ " + e(t)
-            else:
-                t_html = e(t)
-            attr = f' class="{" ".join(cls)}"' if cls else ""
-            cells.append(f"<td{attr}>{t_html}</td>")
-        parts.append("<tr>" + "".join(cells) + "</tr>")
-    parts.append("</tbody></table>")
-    parts.append("<h2>说明</h2><ul>"
-                 "<li>“超出校额/有超班额班级”依据各方案台账（ledger.csv）逐年统计；“所有限额均满足的首个年份”"
-                 "指从该年起各年均无学校超限。</li>"
-                 "<li>调整片区的学生数、上学距离、紧凑度来自各方案的 metrics.json；紧凑度越大越紧凑。</li>"
-                 "<li>优质均衡指标与差异系数来自各方案的 indicators.csv、coefficients.csv（没有时显示“—”）。</li>"
-                 "</ul></body></html>")
-    return "\n".join(parts)
+            cls = (["t"] if fmt.get(label) == "text" else []) + (["best"] if marks.at[label, col] else [])
+            cells.append({"text": ("★ " + t) if marks.at[label, col] else t, "cls": " ".join(cls)})
+        rows.append({"group": grp if grp != last_group else None, "cells": cells})
+        last_group = grp
+    return rows
+
+
+def comparison_html(df: pd.DataFrame, map_file: str | None, notes: list[str]) -> str:
+    """The comparison page (pipelines/templates/compare.html; every data value an escaped variable)."""
+    dirs = df.attrs.get("dirs", [])
+    return render_page(
+        "compare.html", proposals=[{"name": str(n), "dir": str(d)} for n, d in zip(df.columns, dirs)],
+        map_file=map_file or "", notes=list(notes), columns=[str(c) for c in df.columns],
+        rows=_page_rows(df))
 
 
 def write_comparison(dirs, out_dir) -> Path:
-    """Compare proposal folders and write ``compare.html``, ``compare.xlsx``, ``compare.csv`` and,
-    when :mod:`maps.compare` is available, ``compare_map.html`` (of the first two proposals).
+    """Compare proposal folders and write ``compare.html``, ``compare.xlsx``, ``compare.csv`` and
+    ``compare_map.html`` (of the first two proposals; :mod:`maps.compare`).
 
-    The folder is written under a temporary name and renamed when complete.
+    The folder is written under a temporary name and renamed when complete. The page is the
+    template ``pipelines/templates/compare.html`` (data as escaped variables only); the tables go
+    through :mod:`geodata.tabular` (formula-like cells inert, the same bytes for the same input).
 
     Returns
     -------
@@ -459,7 +432,7 @@ def write_comparison(dirs, out_dir) -> Path:
     disp = display_frame(df)
     with atomic_folder(out_dir) as tmp:
         map_file = _comparison_map(dirs, tmp, notes)
-        disp.to_csv(tmp / "compare.csv", encoding="utf-8-sig")
+        write_csv(disp.reset_index(), tmp / "compare.csv")
         _write_xlsx(df, disp, tmp / "compare.xlsx", notes)
         (tmp / "compare.html").write_text(comparison_html(df, map_file, notes), encoding="utf-8")
     log.info("方案比较已写入 %s", out_dir)
@@ -469,11 +442,8 @@ def write_comparison(dirs, out_dir) -> Path:
 def _comparison_map(dirs, tmp: Path, notes: list[str]) -> str | None:
     if len(dirs) < 2:
         return None
-    try:
-        from maps.compare import write_comparison_map
-    except ImportError:
-        notes.append("对比地图模块（maps.compare）不可用，未生成对比地图。")
-        return None
+    from maps.compare import write_comparison_map  # here: maps pulls in folium and geometry
+
     try:
         write_comparison_map(dirs[0], dirs[1], tmp / "compare_map.html")
     except Exception as exc:  # the table is still complete without the map
@@ -486,19 +456,24 @@ def _comparison_map(dirs, tmp: Path, notes: list[str]) -> str | None:
 
 
 def _write_xlsx(df: pd.DataFrame, disp: pd.DataFrame, path: Path, notes: list[str]) -> None:
-    from openpyxl.styles import Font, PatternFill
+    """The comparison workbook: best values bold on green, then a sheet of notes.
 
+    Saved by :func:`geodata.tabular.save_workbook` (formula-like cells inert, fixed metadata).
+    """
     marks = best_marks(df)
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
         disp.to_excel(xw, sheet_name="方案比较")
-        ws = xw.sheets["方案比较"]
-        bold = Font(bold=True)
-        fill = PatternFill("solid", fgColor="E3F4E3")
-        for i, label in enumerate(df.index):
-            for j, col in enumerate(df.columns):
-                if marks.at[label, col]:
-                    cell = ws.cell(row=i + 2, column=j + 3)
-                    cell.font = bold
-                    cell.fill = fill
-        ws.column_dimensions["A"].width = 44
         pd.DataFrame({"说明": notes + ["★ 加粗：该行最优的方案。"]}).to_excel(xw, sheet_name="说明", index=False)
+    wb = load_workbook(io.BytesIO(buf.getvalue()))
+    ws = wb["方案比较"]
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="E3F4E3")
+    for i, label in enumerate(df.index):
+        for j, col in enumerate(df.columns):
+            if marks.at[label, col]:
+                cell = ws.cell(row=i + 2, column=j + 3)
+                cell.font = bold
+                cell.fill = fill
+    ws.column_dimensions["A"].width = 44
+    save_workbook(wb, path)

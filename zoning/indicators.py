@@ -36,7 +36,6 @@ Schools under 100 students are funded as 100 (``funded_students``); that item ne
 """
 from __future__ import annotations
 
-import html
 import json
 import logging
 import math
@@ -46,6 +45,8 @@ import numpy as np
 import pandas as pd
 
 from geodata.errors import DataError, Problem
+from geodata.tabular import write_csv, write_xlsx
+from pipelines.render import render_page
 from zoning import policy
 
 log = logging.getLogger(__name__)
@@ -733,27 +734,21 @@ def display_items(items: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:1.5em;color:#222}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
-th,td{border:1px solid #bbb;padding:3px 6px;text-align:right;vertical-align:top}
-th{background:#f0f0f0;text-align:center}td.t{text-align:left}
-td.bad{background:#fde0dc;color:#a50000}td.good{color:#1b5e20}
-.note{background:#fff8e1;border:1px solid #f0c36d;padding:.5em 1em}
-.wrap{overflow-x:auto}
-"""
-
-
-def _e(x) -> str:
+def _text(x) -> str:
+    """A value as the page shows it: "—" for a missing value."""
     if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA:
         return "—"
-    return html.escape(str(x))
+    return str(x)
 
 
-def _html_table(df: pd.DataFrame, bad_cols=(), text_cols=()) -> str:
-    head = "".join(f"<th>{_e(c)}</th>" for c in df.columns)
-    body = []
+def _cell(text, cls: str = "") -> dict:
+    """One cell of a page table (see pipelines/templates/_tables.html)."""
+    return {"text": _text(text), "cls": cls}
+
+
+def _page_table(df: pd.DataFrame, bad_cols=(), text_cols=()) -> dict:
+    """A display table as a page table: "否" in ``bad_cols`` red, ``text_cols`` left-aligned."""
+    rows = []
     for _, r in df.iterrows():
         cells = []
         for c in df.columns:
@@ -765,10 +760,9 @@ def _html_table(df: pd.DataFrame, bad_cols=(), text_cols=()) -> str:
                 cls.append("bad")
             if isinstance(v, float) and not np.isnan(v):
                 v = f"{v:,.3f}".rstrip("0").rstrip(".")
-            attr = f' class="{" ".join(cls)}"' if cls else ""
-            cells.append(f"<td{attr}>{_e(v)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f'<div class="wrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+            cells.append(_cell(v, " ".join(cls)))
+        rows.append({"cls": "", "cells": cells})
+    return {"head": [_text(c) for c in df.columns], "rows": rows}
 
 
 def write_indicator_report(out_dir, indicators: pd.DataFrame, coefficients: pd.DataFrame,
@@ -776,8 +770,10 @@ def write_indicator_report(out_dir, indicators: pd.DataFrame, coefficients: pd.D
                            basis: str = "", skipped: list[str] | None = None) -> Path:
     """Write ``indicators.html``, ``indicators.xlsx``, ``indicators.csv`` and ``coefficients.csv``.
 
-    The folder is written under a temporary name and renamed when complete. Every value from the
-    data is HTML-escaped.
+    The folder is written under a temporary name and renamed when complete. The page is the
+    template ``pipelines/templates/indicators_report.html`` (every value from the data an escaped
+    variable); the tables go through :mod:`geodata.tabular` (formula-like cells inert, the same
+    bytes for the same input).
 
     Parameters
     ----------
@@ -804,18 +800,14 @@ def write_indicator_report(out_dir, indicators: pd.DataFrame, coefficients: pd.D
     disp = display_table(indicators)
     dcoef = display_coefficients(coefficients)
     ditems = display_items(items)
+    sheets = {"学校指标": disp, "差异系数": dcoef, "其他督导项目": ditems,
+              "说明": pd.DataFrame({"说明": _method_notes(is_sample, basis, source, skipped)})}
+    page = _report_html(indicators, coefficients, ditems, source, is_sample, basis, skipped)
     with atomic_folder(out_dir) as tmp:
-        indicators.to_csv(tmp / "indicators.csv", index=False, encoding="utf-8-sig")
-        coefficients.to_csv(tmp / "coefficients.csv", index=False, encoding="utf-8-sig")
-        with pd.ExcelWriter(tmp / "indicators.xlsx", engine="openpyxl") as xw:
-            disp.to_excel(xw, sheet_name="学校指标", index=False)
-            dcoef.to_excel(xw, sheet_name="差异系数", index=False)
-            ditems.to_excel(xw, sheet_name="其他督导项目", index=False)
-            pd.DataFrame({"说明": _method_notes(is_sample, basis, source, skipped)}).to_excel(
-                xw, sheet_name="说明", index=False)
-        (tmp / "indicators.html").write_text(
-            _report_html(indicators, disp, coefficients, ditems, source, is_sample, basis, skipped),
-            encoding="utf-8")
+        write_csv(indicators, tmp / "indicators.csv")
+        write_csv(coefficients, tmp / "coefficients.csv")
+        write_xlsx(tmp / "indicators.xlsx", sheets)
+        (tmp / "indicators.html").write_text(page, encoding="utf-8")
     log.info("指标报告已写入 %s", out_dir)
     return out_dir
 
@@ -841,86 +833,69 @@ def _method_notes(is_sample, basis, source, skipped) -> list[str]:
     return notes
 
 
-def _school_matrix_html(ind: pd.DataFrame) -> str:
+def _school_matrix(ind: pd.DataFrame) -> dict:
     """Compact per-school table: one column per indicator, cells below the standard in red."""
     has_year = "year" in ind.columns
-    head = ["学校名称", "学段"] + (["年份"] if has_year else []) + ["在校生", "班级数"]
-    head += [f"{policy.INDICATOR_NAMES[k]}（{_unit(k)}）<br>小学≥{_g(policy.INDICATORS[k][0])}，"
-             f"初中≥{_g(policy.INDICATORS[k][1])}" for k in INDICATOR_KEYS]
+    head: list = ["学校名称", "学段"] + (["年份"] if has_year else []) + ["在校生", "班级数"]
+    head += [[f"{policy.INDICATOR_NAMES[k]}（{_unit(k)}）",
+              f"小学≥{_g(policy.INDICATORS[k][0])}，初中≥{_g(policy.INDICATORS[k][1])}"]
+             for k in INDICATOR_KEYS]
     head += ["达标项数", "6 项达标、其余≥85%", "音乐教室（有/需）", "美术教室（有/需）"]
     rows = []
     for _, r in ind.iterrows():
-        cells = [f'<td class="t">{_e(r["name"])}</td>',
-                 f'<td class="t">{_e(policy.LEVEL_NAMES_ZH.get(r["level"], r["level"]))}</td>']
+        cells = [_cell(r["name"], "t"), _cell(policy.LEVEL_NAMES_ZH.get(r["level"], r["level"]), "t")]
         if has_year:
-            cells.append(f"<td>{_e(r['year'])}</td>")
-        cells += [f"<td>{int(r['students']):,}</td>", f"<td>{int(r['classes'])}</td>"]
+            cells.append(_cell(r["year"]))
+        cells += [_cell(f"{int(r['students']):,}"), _cell(int(r["classes"]))]
         for k in INDICATOR_KEYS:
             v, t = r[f"{k}_value"], r[f"{k}_threshold"]
             if pd.isna(v):
-                cells.append('<td class="bad">缺少数据</td>')
+                cells.append(_cell("缺少数据", "bad"))
             elif r[f"{k}_met"]:
-                cells.append(f"<td>{_g(v)}</td>")
+                cells.append(_cell(_g(v)))
             else:
                 pct = math.floor(v / t * 1000) / 10
-                cells.append(f'<td class="bad">{_g(v)}（标准 {_g(t)}，{pct:.1f}%）</td>')
-        cells.append(f"<td>{int(r['n_met'])}</td>")
-        cells.append("<td>是</td>" if r["passes"] else '<td class="bad">否</td>')
+                cells.append(_cell(f"{_g(v)}（标准 {_g(t)}，{pct:.1f}%）", "bad"))
+        cells.append(_cell(int(r["n_met"])))
+        cells.append(_cell("是") if r["passes"] else _cell("否", "bad"))
         for col in ("music_rooms", "art_rooms"):
             have, need = _int_or_dash(r[col]), int(r[f"{col}_needed"])
             short = have == "—" or int(have) < need
-            cls = ' class="bad"' if short else ""
-            cells.append(f"<td{cls}>{have}/{need}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return ('<div class="wrap"><table><thead><tr>' + "".join(f"<th>{h}</th>" for h in head)
-            + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>")
+            cells.append(_cell(f"{have}/{need}", "bad" if short else ""))
+        rows.append({"cls": "", "cells": cells})
+    return {"head": head, "rows": rows}
 
 
-def _coefficient_matrix_html(coef: pd.DataFrame) -> str:
+def _coefficient_matrix(coef: pd.DataFrame) -> dict:
     """Rows: level and indicator; columns: years; cells: the CV, red above the limit."""
     years = sorted(coef["year"].unique()) if "year" in coef.columns else [None]
-    head = "<th>学段</th><th>指标</th><th>上限</th>" + "".join(
-        f"<th>{_e(y) if y is not None else '差异系数'}</th>" for y in years)
+    head = ["学段", "指标", "上限"] + [_text(y) if y is not None else "差异系数" for y in years]
     rows = []
     for level in policy.LEVELS:
         for k in INDICATOR_KEYS:
             sub = coef[(coef["level"] == level) & (coef["indicator"] == k)]
             if sub.empty:
                 continue
-            cells = [f'<td class="t">{policy.LEVEL_NAMES_ZH[level]}</td>',
-                     f'<td class="t">{_e(policy.INDICATOR_NAMES[k])}</td>',
-                     f"<td>{policy.DIFFERENCE_COEFFICIENT_MAX[level]:.2f}</td>"]
+            cells = [_cell(policy.LEVEL_NAMES_ZH[level], "t"), _cell(policy.INDICATOR_NAMES[k], "t"),
+                     _cell(f"{policy.DIFFERENCE_COEFFICIENT_MAX[level]:.2f}")]
             for y in years:
                 r = sub if y is None else sub[sub["year"] == y]
                 if r.empty or pd.isna(r["cv"].iloc[0]):
-                    cells.append("<td>—</td>")
+                    cells.append(_cell("—"))
                     continue
                 cv, ok = float(r["cv"].iloc[0]), r["ok"].iloc[0]
-                cls = ' class="bad"' if ok is False or (not pd.isna(ok) and not ok) else ""
-                cells.append(f"<td{cls}>{cv:.3f}</td>")
-            rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<div class="wrap"><table><thead><tr>{head}</tr></thead><tbody>'
-            + "".join(rows) + "</tbody></table></div>")
+                bad = ok is False or (not pd.isna(ok) and not ok)
+                cells.append(_cell(f"{cv:.3f}", "bad" if bad else ""))
+            rows.append({"cls": "", "cells": cells})
+    return {"head": head, "rows": rows}
 
 
-def _report_html(ind, disp, coef, ditems, source, is_sample, basis, skipped) -> str:
+def _summary_table(ind: pd.DataFrame) -> pd.DataFrame:
+    """Schools meeting the standard, per year."""
     if ind.empty:
         years = []
     else:
         years = sorted(ind["year"].unique()) if "year" in ind.columns else [None]
-    parts = [
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">",
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-        f"<title>优质均衡资源配置指标报告</title><style>{_CSS}</style></head><body>",
-        "<h1>义务教育优质均衡资源配置指标报告</h1>",
-    ]
-    if is_sample:
-        parts.append('<p class="note">本报告使用内置示例数据，学校与数据纯属虚构，仅用于演示。</p>')
-    if source:
-        parts.append(f"<p>数据来源：{_e(source)}</p>")
-    if basis:
-        parts.append(f"<p>在校生口径：{_e(basis)}</p>")
-    # summary per year
     summary = []
     for y in years:
         g = ind if y is None else ind[ind["year"] == y]
@@ -932,37 +907,31 @@ def _report_html(ind, disp, coef, ditems, source, is_sample, basis, skipped) -> 
             "功能教室不足": int((~g["rooms_ok"]).sum()),
             "有单项未达标的学校": int((g["n_met"] < len(INDICATOR_KEYS)).sum()),
         })
-    parts.append("<h2>一、汇总</h2>")
-    parts.append(_html_table(pd.DataFrame(summary)))
-    parts.append("<h2>二、需要改进的学校</h2>")
+    return pd.DataFrame(summary)
+
+
+def _improve_table(ind: pd.DataFrame) -> dict:
+    """The schools with a fix to make."""
     need = ind[ind["fix"].astype(str) != ""]
-    if need.empty:
-        parts.append("<p>所有学校七项指标和功能教室均达到标准。</p>")
-    else:
-        rows = pd.DataFrame({
-            **({"年份": need["year"]} if "year" in need.columns else {}),
-            "学校名称": need["name"],
-            "达标项数": need["n_met"],
-            "是否达到要求": np.where(need["passes"], "是", "否"),
-            "功能教室足够": np.where(need["rooms_ok"], "是", "否"),
-            "改进建议": need["fix"],
-        })
-        parts.append(_html_table(rows, bad_cols=("是否达到要求", "功能教室足够"), text_cols=("学校名称", "改进建议")))
-    parts.append("<h2>三、县域差异系数</h2>")
-    parts.append("<p>按在校生人数加权；小学不高于 0.50，初中不高于 0.45。红色：超过上限。</p>")
-    parts.append(_coefficient_matrix_html(coef))
-    parts.append("<h2>四、各校指标</h2>")
-    parts.append("<p>红色：低于标准（括号内为该校标准；九年一贯制学校的标准按小学、初中在校生加权）。</p>")
-    parts.append(_school_matrix_html(ind))
-    parts.append("<h2>五、其他督导项目</h2>")
-    parts.append(_html_table(ditems, bad_cols=("是否达标",), text_cols=("项目", "范围", "说明")))
-    parts.append("<p>可选列：public_funds_budget_yuan（公用经费预算）、training_funds_yuan（教师培训经费）、"
-                 "rotation_eligible_teachers（符合交流条件教师数）、rotated_teachers（交流轮岗教师数）、"
-                 "rotated_backbone_teachers（其中骨干教师数）。学校表中有这些列时计算相应项目。</p>")
-    parts.append("<h2>说明</h2><ul>")
-    parts += [f"<li>{_e(n)}</li>" for n in _method_notes(False, "", "", skipped)]
-    parts.append("</ul></body></html>")
-    return "\n".join(parts)
+    rows = pd.DataFrame({
+        **({"年份": need["year"]} if "year" in need.columns else {}),
+        "学校名称": need["name"],
+        "达标项数": need["n_met"],
+        "是否达到要求": np.where(need["passes"], "是", "否"),
+        "功能教室足够": np.where(need["rooms_ok"], "是", "否"),
+        "改进建议": need["fix"],
+    })
+    return _page_table(rows, bad_cols=("是否达到要求", "功能教室足够"), text_cols=("学校名称", "改进建议"))
+
+
+def _report_html(ind, coef, ditems, source, is_sample, basis, skipped) -> str:
+    """The page (pipelines/templates/indicators_report.html); data only as escaped variables."""
+    return render_page(
+        "indicators_report.html", is_sample=is_sample, source=source, basis=basis,
+        summary=_page_table(_summary_table(ind)), improve=_improve_table(ind),
+        coefficients=_coefficient_matrix(coef), schools=_school_matrix(ind),
+        items=_page_table(ditems, bad_cols=("是否达标",), text_cols=("项目", "范围", "说明")),
+        notes=_method_notes(False, "", "", skipped))
 
 
 # --------------------------------------------------------------------------------------------

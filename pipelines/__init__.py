@@ -1,0 +1,1 @@
+"""The commands' pipelines and their reports."""
