@@ -920,9 +920,9 @@ def check_scenario(scenario_path: Path | None, layers: dict, problems: list[Prob
     try:
         sc = load_scenario(scenario_path)
     except ScenarioError as exc:
-        for p in exc.problems:
-            problems.append(Problem(scenario_path.name, None, None, None, p,
-                                    "按 README 中的 scenario.toml 示例修改（未知设置项会被拒绝）"))
+        for item in exc.items:
+            problems.append(Problem(scenario_path.name, item.line, None, item.key or None, item.text, item.need,
+                                    sheet_row=item.line))
         return None
     schools = layers.get("schools")
     units = layers.get("units")

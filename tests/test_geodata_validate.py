@@ -47,7 +47,7 @@ PLANTED = [  # noqa: E501
     ("roster.csv", 3, "R03", "school_id", "warning", "不存在"),
     ("crossings.geojson", None, None, None, "warning", "没有数据行"),
     ("roads.gpkg", None, None, None, "error", "无法读取"),
-    ("scenario.toml", None, None, None, "error", "base_yaer"),
+    ("scenario.toml", None, None, "base_yaer", "error", "base_yaer"),
 ]
 
 N_ERRORS = sum(s == "error" for *_, s, _w in PLANTED)
