@@ -1,13 +1,21 @@
 """Command-line front end: ``zoning …`` (also ``python cli.py …``).
 
 A thin layer: options are parsed here, the work is done by ``geodata``, ``zoning`` and ``maps``.
-User mistakes (bad data, bad settings) end with a clear message and exit code 2, never a traceback.
+Every command ends with one of these exit codes (README, "退出码"), with one message and never a
+traceback:
+
+0 all well; 1 a finding (violations, data problems, failed checks); 2 unusable input or settings
+(bad data, bad scenario, unreadable proposal, bad option, an output that would replace an input);
+3 the environment (cannot write: read-only, no permission, disk full); 4 an internal error.
 """
 from __future__ import annotations
 
+import errno
 import functools
 import logging
+import os
 import sys
+import traceback
 from importlib import metadata
 from pathlib import Path
 
@@ -21,31 +29,85 @@ def _version() -> str:
         return "0.1.0+src"
 
 
-def user_errors(func):
-    """Turn data and settings errors into a message and exit code 2."""
+EXIT_OK, EXIT_FINDING, EXIT_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL = 0, 1, 2, 3, 4
+
+#: errno -> (what happened, what to do), for errors of the environment (exit code 3)
+ENVIRONMENT_REASONS = {
+    errno.ENOSPC: ("磁盘空间已满", "清理磁盘空间后重试"),
+    errno.EDQUOT: ("磁盘配额已用完", "清理磁盘空间或请管理员提高配额后重试"),
+    errno.EROFS: ("所在位置是只读的", "换一个可写的位置（用 --out 指定）"),
+    errno.EACCES: ("没有读写权限", "换一个有写入权限的位置（用 --out 指定），或请管理员开通权限"),
+    errno.EPERM: ("操作不被允许", "换一个有写入权限的位置（用 --out 指定），或请管理员开通权限"),
+    errno.ENOTDIR: ("路径中有一段是文件而不是文件夹", "检查路径，换一个输出位置"),
+    errno.ENOENT: ("该位置不存在或不能在其中建立文件", "换一个普通的、可写的文件夹作为输出位置"),
+}
+
+
+def _fail(message: str, code: int):
+    click.secho(message, fg="red", err=True)
+    sys.exit(code)
+
+
+def _environment_message(exc: OSError) -> str:
+    import workflow
+
+    reason, fix = ENVIRONMENT_REASONS.get(exc.errno, (exc.strerror or str(exc), "检查磁盘与文件夹权限后重试"))
+    where = exc.filename or ""
+    cache = str(workflow.cache_folder())
+    if where and str(where).startswith(cache):
+        fix = "缓存文件夹不可写：设置环境变量 XDG_CACHE_HOME 指向一个可写的文件夹后重试"
+    return f"无法写入或读取 {where}：{reason}。{fix}。" if where else f"系统错误：{reason}。{fix}。"
+
+
+def exit_codes(func):
+    """The one error handler of every command: a message and the exit code of its kind."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from geodata.errors import DataError, format_problems
-        from zoning.scenario import ScenarioError
+        from workflow import DataError, OutputRefused, OutputUnwritable, PlanError, ScenarioError, format_problems
 
         try:
             return func(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except DataError as exc:
             click.echo(format_problems(exc.problems), err=True)
             n = sum(p.severity == "error" for p in exc.problems)
-            click.secho(f"输入数据有 {n} 处错误，请按“修改建议”更正后重试。", fg="red", err=True)
-            sys.exit(2)
+            _fail(f"输入数据有 {n} 处错误，请按“修改建议”更正后重试。", EXIT_INPUT)
         except ScenarioError as exc:
             click.secho(f"情景设置有误（{exc.source}）：", fg="red", err=True)
             for p in exc.problems:
                 click.echo(f"  - {p}", err=True)
-            sys.exit(2)
+            sys.exit(EXIT_INPUT)
+        except OutputRefused as exc:
+            _fail(str(exc), EXIT_INPUT)
+        except PlanError as exc:
+            _fail(str(exc), exc.exit_code)
+        except OutputUnwritable as exc:
+            _fail(_environment_message(exc), EXIT_ENVIRONMENT)
         except FileNotFoundError as exc:
-            click.secho(f"找不到文件或文件夹：{exc.filename or exc}", fg="red", err=True)
-            sys.exit(2)
+            _fail(f"找不到文件或文件夹：{exc.filename or exc}", EXIT_INPUT)
+        except BrokenPipeError:  # the reader of the output went away (``zoning … | head``): say nothing
+            sys.stdout = open(os.devnull, "w")
+            sys.exit(EXIT_ENVIRONMENT)
+        except OSError as exc:
+            _fail(_environment_message(exc), EXIT_ENVIRONMENT)
+        except Exception as exc:  # a bug: say so in one line; -vv shows the traceback
+            if logging.getLogger().isEnabledFor(logging.DEBUG):
+                traceback.print_exc()
+            _fail(f"程序内部错误（{type(exc).__name__}：{exc}）。请用 zoning -vv 重新运行，把输出报告给维护者。",
+                  EXIT_INTERNAL)
 
     return wrapper
+
+
+def _guard(out, kind: str, data_dir=None, proposals=(), files=(), scenario=None, mapping=None,
+           suffix: str | None = None) -> None:
+    """Check an output location before any work (see geodata.outputs.check_output_target)."""
+    import workflow
+
+    workflow.guard_output(out, kind, data_dir, proposals=proposals, files=files, scenario_path=scenario,
+                          mapping=mapping, suffix=suffix)
 
 
 data_dir_argument = click.argument(
@@ -81,7 +143,7 @@ def main(verbose: int) -> None:
 @data_dir_argument
 @coords_option
 @mapping_option
-@user_errors
+@exit_codes
 def validate_cmd(data_dir, coords, mapping):
     """检查数据文件夹（不给出时检查内置示例），一次列出全部问题；有错误时退出码非零。"""
     from geodata.validate import validate_folder
@@ -94,7 +156,7 @@ def validate_cmd(data_dir, coords, mapping):
     n_err = len(errors(problems))
     n_warn = len(problems) - n_err
     click.echo(f"\n共 {n_err} 处错误，{n_warn} 处警告。")
-    sys.exit(1 if n_err else 0)
+    sys.exit(EXIT_FINDING if n_err else EXIT_OK)
 
 
 # --- optimizer: plan, check-plan, project (zoning) ------------------------------------------
@@ -134,7 +196,7 @@ def _progress(text: str) -> None:
 @click.option("--no-map", is_flag=True, default=False, help="不生成规划图 map.html。")
 @coords_option
 @mapping_option
-@user_errors
+@exit_codes
 def plan_cmd(data_dir, scenario_path, level, out, time_limit, gap, solver, locks, second_change_year,
              no_contiguity, sweep_file, no_map, coords, mapping):
     """优化招生片区（不给出数据文件夹时用内置平罗示例，城关九小 2023 年开办）。"""
@@ -150,20 +212,19 @@ def plan_cmd(data_dir, scenario_path, level, out, time_limit, gap, solver, locks
     if sweep_file is not None:
         from zoning.sweep import run_sweep_file
 
+        out = out or Path("proposals") / "sweep"
+        _guard(out, "folder", data_dir, files=(sweep_file,), scenario=scenario_path, mapping=mapping)
+        workflow.prepare_output_folder(out)
         paths = run_sweep_file(sweep_file, data_dir=data_dir, scenario_path=scenario_path,
-                               out_dir=out or Path("proposals") / "sweep", overrides=overrides,
+                               out_dir=out, overrides=overrides,
                                coords=coords, mapping=mapping, write_map=not no_map)
-        click.echo(f"扫描完成：{len(paths)} 个方案，比较表见 {(out or Path('proposals') / 'sweep')}")
+        click.echo(f"扫描完成：{len(paths)} 个方案，比较表见 {out}")
         return
-    try:
-        outcome = workflow.run_plan(data_dir, out, scenario_path, coords, mapping, overrides,
-                                    progress=_progress, write_map=not no_map)
-    except workflow.PlanError as exc:
-        click.secho(str(exc), fg="red", err=True)
-        sys.exit(1)
+    outcome = workflow.run_plan(data_dir, out, scenario_path, coords, mapping, overrides,
+                                progress=_progress, write_map=not no_map)
     click.echo(outcome.summary)
     click.echo(f"\n方案已写出：{outcome.out_dir}")
-    sys.exit(1 if outcome.metrics.get("violations") else 0)
+    sys.exit(EXIT_FINDING if outcome.metrics.get("violations") else EXIT_OK)
 
 
 @main.command("check-plan", short_help="独立检查一个方案文件夹（可为手工修改过的）。")
@@ -172,21 +233,24 @@ def plan_cmd(data_dir, scenario_path, level, out, time_limit, gap, solver, locks
               help="数据文件夹（默认取方案 run.json 中记录的）。")
 @coords_option
 @mapping_option
-@user_errors
+@exit_codes
 def check_plan_cmd(proposal_dir, data_dir, coords, mapping):
-    """检查方案：每个单元恰好一所学校、人数守恒、班额校额教室、连片、距离、锁定、障碍。"""
+    """检查方案：每个单元每个学段恰好一所学校、人数守恒、班额校额教室、连片、距离、锁定、障碍。
+
+    按方案 run.json 记录的数据文件夹、坐标系和情景设置检查（--data、--coords、--mapping 可代替）；
+    数据与方案生成时不同时列出改变的文件。退出码：0 全部通过；1 有未通过项；2 方案或数据无法使用。
+    """
     import workflow
     from zoning.checks import format_results
 
-    try:
-        results, _ = workflow.check_plan(proposal_dir, data_dir, coords, mapping)
-    except workflow.PlanError as exc:
-        click.secho(str(exc), fg="red", err=True)
-        sys.exit(2)
-    click.echo(format_results(results))
-    failed = [r for r in results if not r.ok]
-    click.echo(f"\n{len(results) - len(failed)} 项通过，{len(failed)} 项未通过。")
-    sys.exit(1 if failed else 0)
+    outcome = workflow.check_plan(proposal_dir, data_dir, coords, mapping)
+    click.echo(f"检查依据的数据：{outcome.data_source}")
+    for w in outcome.warnings:
+        click.secho(f"警告：{w}", fg="yellow", err=True)
+    click.echo(format_results(outcome.results))
+    failed = [r for r in outcome.results if not r.ok]
+    click.echo(f"\n{len(outcome.results) - len(failed)} 项通过，{len(failed)} 项未通过。")
+    sys.exit(EXIT_FINDING if failed else EXIT_OK)
 
 
 @main.command("project", short_help="逐年预测各校在校生与班级（台账）。")
@@ -198,13 +262,14 @@ def check_plan_cmd(proposal_dir, data_dir, coords, mapping):
 @click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @coords_option
 @mapping_option
-@user_errors
+@exit_codes
 def project_cmd(data_dir, zones_dir, out, scenario_path, coords, mapping):
     """逐年预测在校生、班级数、最大班额、大班额与超限情况，并写出台账 ledger.csv。"""
     import workflow
 
     if out is None:
         out = (zones_dir / "ledger_project.csv") if zones_dir else Path("ledger_current.csv")
+    _guard(out, "file", data_dir, proposals=(zones_dir,), scenario=scenario_path, mapping=mapping, suffix=".csv")
     led, ds = workflow.run_project(data_dir, zones_dir, out, scenario_path, coords, mapping)
     if getattr(ds, "is_sample", False):
         click.echo("【示例数据：按平罗县概况虚构的示意数据，非官方数据】")
@@ -255,12 +320,13 @@ def _map_options_checked(tiles, tianditu_key):
 @tiles_option
 @tianditu_key_option
 @asset_base_option
-@user_errors
+@exit_codes
 def map_cmd(proposal_dir, out, tiles, tianditu_key, asset_base):
     """为方案文件夹 PROPOSAL_DIR 生成规划人员用的交互地图。"""
     from maps.planner import write_planner_map
 
     _map_options_checked(tiles, tianditu_key)
+    _guard(out or proposal_dir / "map.html", "file", proposals=(proposal_dir,), suffix=".html")
     path = write_planner_map(proposal_dir, out=out, tiles=tiles, tianditu_key=tianditu_key,
                              asset_base=asset_base)
     click.echo(f"已生成规划地图：{path}")
@@ -273,13 +339,17 @@ def map_cmd(proposal_dir, out, tiles, tianditu_key, asset_base):
 @tiles_option
 @tianditu_key_option
 @asset_base_option
-@user_errors
+@exit_codes
 def publish_cmd(proposal_dir, out, tiles, tianditu_key, asset_base):
     """为方案文件夹 PROPOSAL_DIR 生成对外公布的材料：parents.html、招生片区划分表（.xlsx/.csv）、
     全县片区图（PNG/PDF）和每所学校的片区图（PNG）。不含任何户籍、儿童或人数信息。"""
+    import workflow
     from maps.parents import publish
 
     _map_options_checked(tiles, tianditu_key)
+    out = out or proposal_dir / "publish"
+    _guard(out, "folder", proposals=(proposal_dir,))
+    workflow.prepare_output_folder(out)
     written = publish(proposal_dir, out_dir=out, tiles=tiles, tianditu_key=tianditu_key,
                       asset_base=asset_base)
     folder = next(iter(written.values())).parent if written else out
@@ -296,13 +366,14 @@ def publish_cmd(proposal_dir, out, tiles, tianditu_key, asset_base):
 @tiles_option
 @tianditu_key_option
 @asset_base_option
-@user_errors
+@exit_codes
 def compare_map_cmd(a, b, out, tiles, tianditu_key, asset_base):
     """对比方案 A 与方案 B：两套片区可切换显示，标出划入不同学校的小区/村。"""
     from maps.compare import write_comparison_map
 
     _map_options_checked(tiles, tianditu_key)
     out = out or (a / f"compare_{b.resolve().name}.html")
+    _guard(out, "file", proposals=(a, b), suffix=".html")
     path = write_comparison_map(a, b, out, tiles=tiles, tianditu_key=tianditu_key, asset_base=asset_base)
     click.echo(f"已生成对比地图：{path}")
 
@@ -321,13 +392,15 @@ def compare_map_cmd(a, b, out, tiles, tianditu_key, asset_base):
 @click.option("--roster", "roster_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="学籍文件（CSV/XLSX），代替数据文件夹中的 roster。")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="输出文件夹（默认 ./autumn_check_<年度>），已存在时整体替换。")
+              help="输出文件夹（默认 ./autumn_check_<年度>）；只有本工具写出的文件夹会被整体替换。")
 @click.option("--town", "towns", multiple=True, default=("城关镇",), show_default=True,
               help="城区乡镇（就近入学率考核的范围），可重复给出。")
+@click.option("--show-ids/--hide-ids", "show_ids", default=None,
+              help="内部使用：报告中同时列出真实学籍号和化名编号（不得外传）；默认按 scenario.toml 的 [privacy] show_ids。")
 @coords_option
 @mapping_option
-@user_errors
-def check_cmd(data_dir, year, zones_dir, plan_file, roster_file, out_dir, towns, coords, mapping):
+@exit_codes
+def check_cmd(data_dir, year, zones_dir, plan_file, roster_file, out_dir, towns, show_ids, coords, mapping):
     """秋季招生核查：超计划、超班额、超校额、超范围招生、向超标学校转入、学籍数据问题。
 
     生成中文报告 report.html、各项 CSV 与一个 XLSX。退出码：0 全部符合；1 有违规或学籍数据问题；
@@ -335,9 +408,11 @@ def check_cmd(data_dir, year, zones_dir, plan_file, roster_file, out_dir, towns,
     """
     from zoning.autumn_report import run_check, summary_rows
 
+    out_dir = out_dir or Path(f"autumn_check_{year}")
+    _guard(out_dir, "folder", data_dir, proposals=(zones_dir,), files=(plan_file, roster_file), mapping=mapping)
     result, out = run_check(data_dir, year, zones_dir=zones_dir, plan_file=plan_file,
                             roster_file=roster_file, out_dir=out_dir, coords=coords,
-                            mapping=mapping, town_townships=towns)
+                            mapping=mapping, town_townships=towns, show_ids=show_ids)
     for item, value in summary_rows(result):
         click.echo(f"{item}：{value}")
     click.echo(f"报告已写入：{out / 'report.html'}")
@@ -357,11 +432,16 @@ def check_cmd(data_dir, year, zones_dir, plan_file, roster_file, out_dir, towns,
               help="报告文件夹（默认 indicators_<年份>）。")
 @coords_option
 @mapping_option
-@user_errors
+@exit_codes
 def indicators_cmd(data_dir, zones, year, out, coords, mapping):
     """计算每所学校七项资源配置指标（6 项达标、其余≥85%）、音乐/美术教室和县域差异系数，写出 HTML 与 Excel 报告。"""
+    import workflow
     from zoning.indicators import run_indicators
 
+    if out is None:  # the default name (indicators_<year>) is known after reading; the folder writer
+        workflow.check_writable(Path("indicators_report"))  # refuses a folder of the user's by that name
+    else:
+        _guard(out, "folder", data_dir, proposals=(zones,), mapping=mapping)
     folder = run_indicators(data_dir, zones=zones, year=year, out=out, coords=coords, mapping=mapping)
     click.echo(f"指标报告已写出：{folder / 'indicators.html'}（Excel：{folder / 'indicators.xlsx'}）")
 
@@ -371,14 +451,14 @@ def indicators_cmd(data_dir, zones, year, out, coords, mapping):
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("compare"),
               show_default=True, help="比较结果文件夹。")
-@user_errors
+@exit_codes
 def compare_cmd(proposal_dirs, out):
     """比较方案文件夹（zoning plan 的输出）：逐年超限学校数、达标年份、最大班额、调整人数、上学距离、指标与差异系数。"""
     from zoning.compare import write_comparison
 
     if len(proposal_dirs) < 2:
-        click.secho("请至少给出两个方案文件夹。", fg="red", err=True)
-        sys.exit(2)
+        _fail("请至少给出两个方案文件夹。", EXIT_INPUT)
+    _guard(out, "folder", proposals=proposal_dirs)
     folder = write_comparison(list(proposal_dirs), out)
     click.echo(f"方案比较已写出：{folder / 'compare.html'}（Excel：{folder / 'compare.xlsx'}）")
 

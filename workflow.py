@@ -11,6 +11,7 @@ import datetime as _dt
 import json
 import logging
 import platform
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geodata.errors import DataError, Problem, format_problems
+from geodata.network import default_cache_dir
+from geodata.outputs import (Inputs, OutputRefused, OutputUnwritable, check_output_target, check_writable,
+                             command_inputs, mark_output_folder)
+from geodata.tabular import write_csv
 from zoning import policy
 from zoning.checks import LIMITS, format_results, run_checks, structural_failures
 from zoning.explain import explain_violations, presolve
@@ -26,13 +32,28 @@ from zoning.metrics import over_limit_summary, plan_metrics
 from zoning.model import build_model, solve_model
 from zoning.problem import ZoningProblem
 from zoning.projection import ZoneMaps, ledger as make_ledger, project
-from zoning.scenario import Scenario, load_scenario, with_overrides
+from zoning.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, with_overrides
 
 log = logging.getLogger(__name__)
 
+#: what the command line takes from the packages below through this layer (its errors and checks)
+FOR_THE_CLI = (DataError, ScenarioError, OutputRefused, OutputUnwritable, check_writable, format_problems)
+
 
 class PlanError(Exception):
-    """A plan that cannot be produced or written; the message says why, in Chinese."""
+    """Unusable input for a plan command (exit code 2); the message says why, in Chinese."""
+
+    exit_code = 2
+
+
+class NoPlanError(PlanError):
+    """The inputs are usable but no plan meeting the rules was found (a finding: exit code 1)."""
+
+    exit_code = 1
+
+
+PLAN_LEVELS = ("primary", "junior")
+ASSIGNMENT_COLUMNS = ("unit_id", "level", "school_id", "students", "change_year")
 
 
 @dataclass
@@ -50,6 +71,17 @@ class PlanOutcome:
     summary: str
     checks: list
     presolve: list = field(default_factory=list)
+    solve_seconds: float | None = None
+
+
+@dataclass
+class CheckPlanOutcome:
+    """What ``zoning check-plan`` found: the checks, the ledger and warnings about the inputs."""
+
+    results: list
+    ledger: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    data_source: str = ""
 
 
 def load(data_dir=None, scenario_path=None, coords=None, mapping=None, overrides=None,
@@ -69,8 +101,6 @@ def load(data_dir=None, scenario_path=None, coords=None, mapping=None, overrides
         scenario = load_scenario(path)
     scenario = with_overrides(scenario, **(overrides or {}))
     _say(progress, "计算相邻关系与上学距离……")
-    from geodata.network import default_cache_dir
-
     # road distances are cached by input hash in the user's cache folder, never beside the data
     tables = to_tables(dataset, scenario, cache_dir=default_cache_dir(None))
     problem = ZoningProblem.from_tables(tables, scenario)
@@ -193,16 +223,66 @@ def final_assignments(assignments: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_assignments(folder: Path) -> pd.DataFrame:
+    """Read a proposal's ``assignments.csv`` (maybe edited by hand), checking every row.
+
+    Raises
+    ------
+    PlanError
+        When the folder has no ``assignments.csv``.
+    DataError
+        With every problem (file, row as Excel shows it, column, fix) of an unreadable, truncated
+        or mistyped file.
+    """
     path = Path(folder) / "assignments.csv"
-    if not path.exists():
-        raise PlanError(f"{folder} 中没有 assignments.csv：这不是一个方案文件夹")
-    df = pd.read_csv(path, dtype={"unit_id": str, "school_id": str, "previous_school_id": str},
-                     keep_default_na=False, encoding="utf-8-sig")
-    missing = {"unit_id", "level", "school_id", "students", "change_year"} - set(df.columns)
-    if missing:
-        raise PlanError(f"{path} 缺少列：{', '.join(sorted(missing))}")
-    df["students"] = pd.to_numeric(df["students"], errors="coerce").fillna(-1)
+    if not path.is_file():
+        raise PlanError(f"{folder} 中没有 assignments.csv：这不是一个方案文件夹（请给出 zoning plan 写出的文件夹）")
+    df = _read_assignment_csv(path)
+    problems = _assignment_problems(df, path.name)
+    if any(p.severity == "error" for p in problems):
+        raise DataError(problems)
+    df["students"] = pd.to_numeric(df["students"]).astype(int)
+    df["change_year"] = pd.to_numeric(df["change_year"]).astype(int)
     return df
+
+
+def _read_assignment_csv(path: Path) -> pd.DataFrame:
+    fix = "用 zoning plan 重新生成该方案，或在 Excel 中打开、核对后另存为 CSV（UTF-8）"
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError([Problem(path.name, None, None, None, "文件不是 UTF-8 编码的文本", fix)]) from None
+    except pd.errors.EmptyDataError:
+        raise DataError([Problem(path.name, None, None, None, "文件是空的", fix)]) from None
+    except pd.errors.ParserError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        row = int(line.group(1)) if line else None
+        raise DataError([Problem(path.name, row, None, None, "这一行的列数与表头不符（文件可能被截断或手工改坏）",
+                                 fix)]) from None
+
+
+def _assignment_problems(df: pd.DataFrame, name: str) -> list[Problem]:
+    """Every problem of an assignments table; rows are numbered as Excel shows them (header = 1)."""
+    missing = [c for c in ASSIGNMENT_COLUMNS if c not in df.columns]
+    if missing:
+        return [Problem(name, 1, None, ", ".join(missing), f"缺少列：{', '.join(missing)}",
+                        "表头应包含 unit_id, level, school_id, students, change_year（用 zoning plan 重新生成）")]
+    if df.empty:
+        return [Problem(name, None, None, None, "文件只有表头，没有任何划片行", "用 zoning plan 重新生成该方案")]
+    problems = []
+    for i, r in enumerate(df.itertuples(index=False)):
+        row, uid = i + 2, str(r.unit_id).strip() or None
+        if uid is None:
+            problems.append(Problem(name, row, None, "unit_id", "单元代码为空", "填写该行的单元代码（unit_id）"))
+        if r.level not in PLAN_LEVELS:
+            problems.append(Problem(name, row, uid, "level", f"学段取值未知：“{r.level}”",
+                                    "学段应为 primary（小学）或 junior（初中）"))
+        if not re.fullmatch(r"\d+", str(r.students).strip()):
+            problems.append(Problem(name, row, uid, "students", f"学生数不是非负整数：“{r.students}”",
+                                    "填写整数人数（文件可能被截断：请重新生成）"))
+        if not re.fullmatch(r"\d{4}", str(r.change_year).strip()):
+            problems.append(Problem(name, row, uid, "change_year", f"调整年份不是四位年份：“{r.change_year}”",
+                                    "填写四位年份，例如 2023"))
+    return problems
 
 
 def _limit_failures(results) -> list:
@@ -215,10 +295,15 @@ def _limit_failures(results) -> list:
 
 def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mapping=None,
              overrides=None, progress=None, write_map=True) -> PlanOutcome:
-    """``zoning plan``: optimise, check independently, write the proposal folder."""
+    """``zoning plan``: optimise, check independently, write the proposal folder.
+
+    The output folder is checked first (:func:`geodata.outputs.check_output_target`): it is never
+    the data folder, a folder holding an input or a folder of the user's, and it must be writable.
+    """
+    out_dir = Path(out_dir) if out_dir else default_plan_folder(data_dir)
+    check_output_target(out_dir, plan_inputs(data_dir, scenario_path, mapping), kind="folder")
     loaded = load(data_dir, scenario_path, coords, mapping, overrides, progress)
     problem, scenario, dataset = loaded.problem, loaded.scenario, loaded.dataset
-    out_dir = Path(out_dir) if out_dir else Path("proposals") / ("sample" if dataset.is_sample else "plan")
 
     findings = presolve(problem, scenario)
     for f in findings:
@@ -238,12 +323,12 @@ def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mappi
         res = solution.result
         if res.status not in ("optimal", "feasible"):
             why = "；".join(f["detail"] + "，" + f["fix"] for f in findings) or "求解器未找到可行方案"
-            raise PlanError(f"没有得到方案（{res.status}，{res.message}）。{why}")
+            raise NoPlanError(f"没有得到方案（{res.status}，{res.message}）。{why}")
         assignments = assignments_table(problem, solution.zones, scenario)
         results, zones, proj, led = run_checks(problem, assignments, scenario)
         bad = structural_failures(results)
         if bad:
-            raise PlanError("独立检查未通过，方案未写出：\n" + format_results(bad))
+            raise NoPlanError("独立检查未通过，方案未写出：\n" + format_results(bad))
         violations = explain_violations(problem, _limit_failures(results), led)
         before = make_ledger(problem, project(problem, ZoneMaps.current(problem), scenario.years))
         metrics = _metrics(problem, scenario, solution, zones, led, before, violations, dataset, findings)
@@ -253,13 +338,79 @@ def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mappi
         metrics["compactness"] = comp["mean"]
         metrics["compactness_by_level"] = {k: v for k, v in comp.items() if k != "mean"}
         _write_tables(tmp, assignments, led, metrics, results)
-        _write_run(tmp, loaded, scenario)
+        _write_run(tmp, loaded, scenario, coords, mapping, _timings(res))
         _write_geo(tmp, loaded, assignments, led, scenario)
         _write_indicators(tmp, dataset, led)
         if write_map:
             _write_map(tmp)
-    summary = plan_summary(problem, scenario, metrics, before, led, results)
-    return PlanOutcome(out_dir, metrics, summary, results, findings)
+    summary = plan_summary(problem, scenario, metrics, before, led, results, solve_seconds=res.seconds)
+    return PlanOutcome(out_dir, metrics, summary, results, findings, solve_seconds=res.seconds)
+
+
+def default_plan_folder(data_dir=None) -> Path:
+    """``proposals/sample`` for the bundled sample, ``proposals/plan`` otherwise."""
+    return Path("proposals") / ("sample" if data_dir is None else "plan")
+
+
+def sample_folder() -> Path:
+    from geodata.sample import sample_dir
+
+    return Path(sample_dir())
+
+
+def plan_inputs(data_dir=None, scenario_path=None, mapping=None, proposals=(), files=()) -> Inputs:
+    """What a command reads, for the output guard: the data folder (or the bundled sample), the
+    data folders the given proposals record, the proposal folders, the scenario, mapping and other
+    single files."""
+    proposals = [Path(f) for f in proposals if f is not None]
+    base = command_inputs(data_dir, proposals=proposals, files=(scenario_path, mapping, *files),
+                          sample_dir=sample_folder())
+    return Inputs(base.folders + tuple(recorded_sources(proposals)), base.files, base.proposals)
+
+
+def guard_output(out, kind: str, data_dir=None, proposals=(), files=(), scenario_path=None, mapping=None,
+                 suffix: str | None = None) -> Path:
+    """Check, before any work, that writing ``out`` destroys nothing of the user's and can succeed
+    (:func:`geodata.outputs.check_output_target` with this command's inputs)."""
+    inputs = plan_inputs(data_dir, scenario_path, mapping, proposals=proposals, files=files)
+    return check_output_target(out, inputs, kind=kind, suffix=suffix)
+
+
+def prepare_output_folder(out) -> Path:
+    """Create and mark an output folder that a command fills file by file (sweep, publish)."""
+    return mark_output_folder(out)
+
+
+def cache_folder() -> Path:
+    """The user's cache folder (road distances)."""
+    return default_cache_dir(None)
+
+
+def recorded_sources(proposals) -> list[Path]:
+    """The data folders that the proposals' ``run.json`` record (those that exist).
+
+    Only widens what the output guard protects: an unreadable ``run.json`` is reported by the
+    command that reads it, not here.
+    """
+    out = []
+    for folder in proposals:
+        path = Path(folder) / "run.json"
+        try:
+            run = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        source = run.get("source") if isinstance(run, dict) else None
+        if isinstance(source, str) and source != "sample" and Path(source).is_dir():
+            out.append(Path(source))
+    return out
+
+
+_SECONDS = re.compile(r"，[\d.]+ 秒$")
+
+
+def _timings(res) -> dict:
+    """What varies from run to run (kept out of metrics.json): wall-clock times, the repair's log line."""
+    return {"solve_seconds": round(res.seconds, 2), "repair": res.repair or None}
 
 
 def _metrics(problem, scenario, solution, zones, led, before, violations, dataset, findings) -> dict:
@@ -271,8 +422,7 @@ def _metrics(problem, scenario, solution, zones, led, before, violations, datase
         "gap": res.gap,
         "objective": res.objective,
         "bound": res.bound,
-        "solve_seconds": round(res.seconds, 2),
-        "repair": res.repair or None,
+        "repair": _SECONDS.sub("", res.repair) if res.repair else None,
         "objective_parts": solution.objective_parts,
         "violations": violations,
         "presolve": findings,
@@ -310,8 +460,8 @@ def write_json(path: Path, data) -> None:
 
 
 def _write_tables(folder: Path, assignments, led, metrics, results) -> None:
-    assignments.to_csv(folder / "assignments.csv", index=False, encoding="utf-8-sig")
-    led.to_csv(folder / "ledger.csv", index=False, encoding="utf-8-sig")
+    write_csv(assignments, folder / "assignments.csv")
+    write_csv(led, folder / "ledger.csv")
     write_json(folder / "metrics.json", metrics)
     (folder / "checks.txt").write_text(format_results(results) + "\n", encoding="utf-8")
 
@@ -323,7 +473,8 @@ def loaded_name(folder: Path) -> str:
     return final_name(folder)
 
 
-def _write_run(folder: Path, loaded: Loaded, scenario: Scenario) -> None:
+def _write_run(folder: Path, loaded: Loaded, scenario: Scenario, coords=None, mapping=None,
+               timings: dict | None = None) -> None:
     from geodata.dataset import file_hashes
     from cli import _version
     import pulp
@@ -335,12 +486,15 @@ def _write_run(folder: Path, loaded: Loaded, scenario: Scenario) -> None:
         "created": _dt.date.today().isoformat(),
         "source": "sample" if ds.is_sample else str(Path(ds.source).resolve()),
         "inputs": file_hashes(ds),
-        "scenario": scenario.to_dict(),
+        "coords": coords,
+        "mapping": None if mapping is None else str(Path(mapping).resolve()),
+        "scenario": scenario.public_dict(),
         "solver": {"name": scenario.solver.name, "time_limit": scenario.solver.time_limit,
                    "gap": scenario.solver.gap, "log": "solver.log", "pulp": pulp.__version__},
         "model": "model.lp",
         "python": platform.python_version(),
         "distance_source": getattr(loaded.tables, "meta", {}).get("distance_source", "straight"),
+        "timings": timings or {},
     }
     write_json(folder / "run.json", run)
 
@@ -367,33 +521,28 @@ def _write_geo(folder: Path, loaded: Loaded, assignments, led, scenario) -> None
 
 
 def _write_indicators(folder: Path, dataset, led) -> None:
-    try:
-        from zoning.indicators import county_coefficients, proposal_indicators
-    except ImportError:  # built in parallel; absent until then
-        return
+    from zoning.indicators import county_coefficients, proposal_indicators
+
     schools = pd.DataFrame(dataset.schools.drop(columns="geometry"))
     ind = proposal_indicators(schools, led)
-    ind.to_csv(folder / "indicators.csv", index=False, encoding="utf-8-sig")
-    coef = county_coefficients(ind)
-    coef.to_csv(folder / "coefficients.csv", index=False, encoding="utf-8-sig")
+    write_csv(ind, folder / "indicators.csv")
+    write_csv(county_coefficients(ind), folder / "coefficients.csv")
 
 
 def _write_map(folder: Path) -> None:
-    try:
-        from maps.planner import write_planner_map
-    except ImportError:
-        return
+    from maps.planner import write_planner_map
+
     write_planner_map(folder, folder / "map.html")
 
 
-def plan_summary(problem, scenario, metrics, before, after, results) -> str:
+def plan_summary(problem, scenario, metrics, before, after, results, solve_seconds=None) -> str:
     """Short Chinese summary of a plan."""
     L = []
     if metrics.get("is_sample"):
         L.append("【示例数据：按平罗县概况虚构的示意数据，非官方数据】")
     gap = metrics.get("gap")
     L.append(f"求解状态：{metrics['status_zh']}" + (f"，已证明间隙 {gap:.2%}" if gap is not None else "")
-             + f"，用时 {metrics['solve_seconds']} 秒")
+             + ("" if solve_seconds is None else f"，用时 {solve_seconds:.1f} 秒"))
     if metrics.get("repair"):
         L.append(f"求解器到时限未证明间隙，已做{metrics['repair']}（详见 solver.log）")
     yrs = [y for y in scenario.years if y >= scenario.intake_year]
@@ -431,57 +580,124 @@ def plan_summary(problem, scenario, metrics, before, after, results) -> str:
         L.append(f"自 {scenario.intake_year} 年起新开班级均不超过班额，{scenario.target_year}–{scenario.horizon} 年各校均在校额与教室限额内。")
     ok = all(r.ok for r in results if r.name not in LIMITS)
     L.append("独立检查：" + ("全部结构检查通过（每个单元恰好一所学校、人数守恒、片区连片、距离上限、锁定、障碍）" if ok else "有未通过项"))
+    for f in metrics.get("presolve", []):
+        if f.get("kind") == "lock_beyond_rules":
+            L.append(f"注：{f['detail']}；{f['fix']}")
     for n in metrics.get("notes", [])[:10]:
         L.append(f"注：{n}")
     return "\n".join(L)
 
 
 # ------------------------------------------------------------------------------ check-plan, project
-def check_plan(proposal_dir: Path, data_dir=None, coords=None, mapping=None):
-    """``zoning check-plan``: run the independent checks on a saved (maybe hand-edited) proposal."""
+RUN_FIX = "用 zoning plan 重新生成该方案（run.json 记录了方案所用的数据文件夹、坐标系和情景设置）"
+
+
+def read_run(proposal_dir) -> dict:
+    """A proposal's ``run.json``; a missing or unreadable one is a :class:`DataError` naming it."""
+    path = Path(proposal_dir) / "run.json"
+    if not path.is_file():
+        raise DataError([Problem("run.json", None, None, None,
+                                 f"方案文件夹 {proposal_dir} 中没有 run.json，无法知道方案依据的数据", RUN_FIX)])
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        row = getattr(exc, "lineno", None)
+        raise DataError([Problem("run.json", row, None, None, f"run.json 已损坏，无法读取（{exc}）", RUN_FIX)]) from None
+    if not isinstance(run, dict) or not isinstance(run.get("scenario"), dict) or not run.get("source"):
+        raise DataError([Problem("run.json", None, None, None, "run.json 缺少数据来源（source）或情景设置（scenario）",
+                                 RUN_FIX)])
+    return run
+
+
+def recorded_data_dir(run: dict, data_dir=None):
+    """The data folder of a proposal: ``data_dir`` when given, else the one ``run.json`` records
+    (None for the bundled sample)."""
+    if data_dir is not None:
+        return Path(data_dir)
+    source = run["source"]
+    if source == "sample":
+        return None
+    if not Path(source).is_dir():
+        raise DataError([Problem("run.json", None, None, "source",
+                                 f"方案记录的数据文件夹 {source} 不存在（可能已移动或改名）",
+                                 "用 --data 指定该方案所用的数据文件夹")])
+    return Path(source)
+
+
+def scenario_from_run(run: dict) -> Scenario:
+    """The scenario a proposal was made with (``run.json``'s ``scenario``, as ``Scenario.to_dict`` wrote it)."""
+    d = _without_none(run["scenario"])
+    schools = {"open": d.pop("open_schools", {}) or {}, "close": d.pop("close_schools", {}) or {}}
+    if any(schools.values()):
+        d["schools"] = {k: v for k, v in schools.items() if v}
+    try:
+        return scenario_from_dict(d, source="run.json")
+    except (TypeError, AttributeError) as exc:
+        raise ScenarioError([f"run.json 中的情景设置无法读取（{exc}）；{RUN_FIX}"], "run.json") from None
+
+
+def _without_none(d: dict) -> dict:
+    """A settings table without its unset (None) values, at every depth (TOML has no null)."""
+    return {k: (_without_none(v) if isinstance(v, dict) else v) for k, v in d.items() if v is not None}
+
+
+def changed_inputs(recorded: dict, dataset) -> list[str]:
+    """Names of the input files whose content differs from the hashes a proposal recorded."""
+    from geodata.dataset import file_hashes
+
+    now = file_hashes(dataset)
+    names = sorted(set(recorded) | set(now))
+    return [n for n in names if recorded.get(n) != now.get(n)]
+
+
+def _input_warnings(run: dict, dataset, data_dir) -> list[str]:
+    changed = changed_inputs(run.get("inputs") or {}, dataset)
+    if not changed:
+        return []
+    files = "、".join(str(Path(dataset.files[n]).name) if n in dataset.files else f"{n}（方案生成时有，现在没有）"
+                     for n in changed)
+    where = f"数据文件夹 {data_dir}" if data_dir is not None else "内置示例数据"
+    return [f"{where}与方案生成时不同，以下文件已改变：{files}。检查结果按现在的数据计算"]
+
+
+def check_plan(proposal_dir: Path, data_dir=None, coords=None, mapping=None) -> CheckPlanOutcome:
+    """``zoning check-plan``: run the independent checks on a saved (maybe hand-edited) proposal.
+
+    The proposal is checked against the data folder, coordinate choice, mapping and scenario its
+    ``run.json`` records (``data_dir``, ``coords``, ``mapping`` override them); input files that
+    changed since the plan was made are named in the warnings.
+    """
     proposal_dir = Path(proposal_dir)
-    run_path = proposal_dir / "run.json"
-    scenario = None
-    if run_path.exists():
-        run = json.loads(run_path.read_text(encoding="utf-8"))
-        if data_dir is None and run.get("source") not in (None, "sample"):
-            data_dir = Path(run["source"])
-        scenario = _scenario_from_run(run)
+    run = read_run(proposal_dir)
+    data_dir = recorded_data_dir(run, data_dir)
+    coords = coords or run.get("coords")
+    mapping = mapping or _recorded_mapping(run)
+    scenario = scenario_from_run(run)
     assignments = read_assignments(proposal_dir)
     loaded = load(data_dir, None, coords, mapping, scenario=scenario)
     results, zones, proj, led = run_checks(loaded.problem, assignments, loaded.scenario)
-    return results, led
+    source = "内置示例数据" if data_dir is None else str(data_dir)
+    return CheckPlanOutcome(results, led, _input_warnings(run, loaded.dataset, data_dir), source)
 
 
-def _scenario_from_run(run: dict) -> Scenario:
-    from zoning.scenario import Caps, Solver, Weights
-
-    d = dict(run.get("scenario") or {})
-    sc = Scenario()
-    for k, v in d.items():
-        if k == "weights":
-            sc.weights = Weights(**v)
-        elif k == "solver":
-            sc.solver = Solver(**v)
-        elif k == "caps":
-            sc.caps = {lv: Caps(**c) for lv, c in v.items()}
-        elif k == "levels":
-            sc.levels = tuple(v)
-        elif hasattr(sc, k):
-            setattr(sc, k, v)
-    return sc
+def _recorded_mapping(run: dict):
+    mapping = run.get("mapping")
+    if mapping and not Path(mapping).is_file():
+        raise DataError([Problem("run.json", None, None, "mapping", f"方案记录的列名对照文件 {mapping} 不存在",
+                                 "用 --mapping 指定列名对照文件")])
+    return mapping
 
 
 def run_project(data_dir=None, zones_dir=None, out=None, scenario_path=None, coords=None, mapping=None):
     """``zoning project``: the ledger for the current zones or a proposal's (same code as plan)."""
+    scenario = None
     if zones_dir is not None:
         zones_dir = Path(zones_dir)
-        run = json.loads((zones_dir / "run.json").read_text(encoding="utf-8")) if (zones_dir / "run.json").exists() else {}
-        if data_dir is None and run.get("source") not in (None, "sample"):
-            data_dir = Path(run["source"])
-        scenario = _scenario_from_run(run) if run else None
-    else:
-        scenario = None
+        run = read_run(zones_dir)
+        data_dir = recorded_data_dir(run, data_dir)
+        coords = coords or run.get("coords")
+        mapping = mapping or _recorded_mapping(run)
+        scenario = None if scenario_path is not None else scenario_from_run(run)
     loaded = load(data_dir, scenario_path, coords, mapping, scenario=scenario)
     scenario, problem = loaded.scenario, loaded.problem
     if zones_dir is not None:
@@ -497,12 +713,20 @@ def run_project(data_dir=None, zones_dir=None, out=None, scenario_path=None, coo
     led.attrs["notes"] = [n for n in problem.notes if "保留率" in n or "age_" in n]
     led.attrs["plan_over_intake"] = plan_against_intake(led, getattr(loaded.dataset, "plan", None))
     if out:
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        led.to_csv(tmp, index=False, encoding="utf-8-sig")
-        tmp.replace(out)
+        write_ledger_file(led, Path(out))
     return led, loaded.dataset
+
+
+def write_ledger_file(led: pd.DataFrame, out: Path) -> Path:
+    """Write a ledger CSV atomically (temporary name, then rename) through :mod:`geodata.tabular`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        write_csv(led, tmp)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
 
 
 def plan_against_intake(ledger: pd.DataFrame, plan: pd.DataFrame | None) -> pd.DataFrame:

@@ -5,12 +5,15 @@ Nothing personal is written: no household, child or roster row, and no per-unit 
 """
 from __future__ import annotations
 
+import errno
+import fnmatch
 import logging
 import os
 import shutil
 import tempfile
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,6 +21,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from geodata.tabular import save_workbook, write_csv
 from zoning import policy
 
 log = logging.getLogger(__name__)
@@ -28,6 +35,209 @@ SAMPLE_NOTE = "本表由虚构的示例数据生成，仅供演示，不是平�
 LEVEL_ORDER = {"primary": 0, "junior": 1}
 
 
+#: written by :func:`proposal_folder` into every folder it creates: "this tool wrote it, it may be replaced"
+MARKER = ".pingluo-zoning-output"
+MARKER_TEXT = ("此文件夹由 zoning（划片招生工具）写出，再次运行同一命令时会被整体替换。\n"
+               "请不要把其他文件放在这里。\n")
+#: files that commands write into a proposal folder besides the proposal itself (never read back)
+GENERATED_IN_PROPOSAL = ("map.html", "ledger_project.csv", "compare_*.html")
+NEW_FOLDER_FIX = "请换一个新的文件夹名（例如 --out proposals/方案2）"
+
+
+class OutputRefused(Exception):
+    """An output location that would destroy or replace something of the user's (exit code 2).
+
+    ``str(exc)`` is the one Chinese message: the path, why, and the fix.
+    """
+
+    def __init__(self, path, reason: str, fix: str = NEW_FOLDER_FIX):
+        self.path, self.reason, self.fix = Path(path), reason, fix
+        super().__init__(f"不能写到 {path}：{reason}。{fix}。")
+
+
+class OutputUnwritable(OSError):
+    """The place an output goes cannot be written (read-only, no permission, not a folder): exit 3."""
+
+    def __init__(self, path, cause: OSError):
+        self.cause = cause
+        super().__init__(cause.errno, cause.strerror or str(cause), str(path))
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a command reads: folders (the data folder, proposal folders) and single files."""
+
+    folders: tuple[Path, ...] = ()
+    files: tuple[Path, ...] = ()
+    proposals: tuple[Path, ...] = ()
+
+
+def command_inputs(data_dir=None, proposals=(), files=(), sample_dir=None) -> Inputs:
+    """The inputs of one command; ``data_dir`` None means the bundled sample (``sample_dir``)."""
+    folders = [Path(data_dir)] if data_dir is not None else ([Path(sample_dir)] if sample_dir else [])
+    return Inputs(tuple(folders), tuple(Path(f) for f in files if f is not None),
+                  tuple(Path(p) for p in proposals if p is not None))
+
+
+def _resolved(path) -> Path:
+    return Path(os.path.abspath(Path(path).expanduser())).resolve()
+
+
+def _is_generated(name: str) -> bool:
+    return any(fnmatch.fnmatch(name, pat) for pat in GENERATED_IN_PROPOSAL)
+
+
+def _top_files(folder: Path, skip_generated: bool) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return [f for f in folder.iterdir()
+            if f.is_file() and f.name != MARKER and not (skip_generated and _is_generated(f.name))]
+
+
+def input_files(inputs: Inputs) -> list[Path]:
+    """Every file an output must never replace: the files of the data folder, of the proposal
+    folders given as input (except the pages commands write into them) and the single files."""
+    out = [_resolved(f) for f in inputs.files]
+    for folder in inputs.folders:
+        out += [_resolved(f) for f in _top_files(Path(folder), skip_generated=False)]
+    for folder in inputs.proposals:
+        out += [_resolved(f) for f in _top_files(Path(folder), skip_generated=True)]
+    return out
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    return child == parent or parent in child.parents
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a == b or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def is_tool_output(folder) -> bool:
+    """True when ``folder`` carries the marker :func:`proposal_folder` writes."""
+    return (Path(folder) / MARKER).is_file()
+
+
+def _refuse_special(target: Path, shown) -> None:
+    home = _resolved(Path.home())
+    if target == Path(target.anchor):
+        raise OutputRefused(shown, "这是文件系统的根目录")
+    if target == home:
+        raise OutputRefused(shown, "这是用户主目录")
+    if target == _resolved(Path.cwd()):
+        raise OutputRefused(shown, "这是当前工作文件夹")
+
+
+def _check_folder_target(target: Path, shown, inputs: Inputs) -> None:
+    _refuse_special(target, shown)
+    if target.exists() and not target.is_dir():
+        raise OutputRefused(shown, "这里已有一个同名文件（不是文件夹）")
+    for folder in inputs.folders:
+        if _inside(_resolved(folder), target):
+            raise OutputRefused(shown, f"它是数据文件夹 {folder}" if _resolved(folder) == target
+                                else f"它包含数据文件夹 {folder}，写出时会替换其中的文件")
+    for folder in inputs.proposals:
+        if _inside(_resolved(folder), target):
+            raise OutputRefused(shown, f"它是作为输入的方案文件夹 {folder}" if _resolved(folder) == target
+                                else f"它包含作为输入的方案文件夹 {folder}")
+    for f in input_files(inputs):
+        if _inside(f, target):
+            raise OutputRefused(shown, f"它包含输入文件 {f.name}")
+    if target.is_dir() and not is_tool_output(target) and any(target.iterdir()):
+        names = sorted(p.name for p in target.iterdir())[:3]
+        raise OutputRefused(shown, f"这个文件夹已存在且有其他文件（如 {'、'.join(names)}），不是本工具写出的")
+
+
+def _check_file_target(target: Path, shown, inputs: Inputs, suffix: str | None) -> None:
+    if target.is_dir():
+        raise OutputRefused(shown, "这里已有一个同名文件夹", "请给出文件名（例如 --out 结果/ledger.csv）")
+    for f in input_files(inputs):
+        if _same_file(f, target):
+            raise OutputRefused(shown, "它是输入文件，写出会覆盖它", "请换一个新的文件名")
+    for folder in (*inputs.folders, *inputs.proposals):
+        if _same_file(_resolved(folder), target):
+            raise OutputRefused(shown, "它是输入文件夹", "请换一个新的文件名")
+    if target.is_file() and is_tool_output(target.parent) and not _is_generated(target.name):
+        raise OutputRefused(shown, f"它是本工具写出的文件夹 {target.parent.name} 中的文件（方案或报告的一部分）",
+                            "请换一个新的文件名")
+    if suffix and target.exists() and target.suffix.lower() != suffix:
+        raise OutputRefused(shown, f"已有同名文件且不是 {suffix} 文件", f"请换一个以 {suffix} 结尾的新文件名")
+
+
+def _existing_ancestor(path: Path) -> Path:
+    for p in (path, *path.parents):
+        if p.exists() or p.is_symlink():
+            return p
+    return Path(path.anchor)
+
+
+def check_writable(path) -> None:
+    """Raise :class:`OutputUnwritable` unless a file can be created where ``path`` will be written.
+
+    The nearest existing folder above ``path`` is probed with a real (removed) temporary file, so
+    that a read-only disk, a missing permission or a file in place of a folder is found before the work.
+    """
+    parent = _resolved(path).parent
+    probe_dir = _existing_ancestor(parent)
+    if not probe_dir.is_dir():
+        raise OutputUnwritable(probe_dir, NotADirectoryError(errno.ENOTDIR, "不是文件夹", str(probe_dir)))
+    try:
+        fd, name = tempfile.mkstemp(prefix=".zoning-write-test-", dir=probe_dir)
+    except OSError as exc:
+        raise OutputUnwritable(probe_dir, exc) from None
+    os.close(fd)
+    os.unlink(name)
+
+
+def check_output_target(path, inputs: Inputs | None = None, kind: str = "folder",
+                        suffix: str | None = None) -> Path:
+    """Refuse, before any work, an output that would destroy or replace something of the user's.
+
+    Parameters
+    ----------
+    path : path
+        Where the command will write: a folder (``kind="folder"``) or one file (``kind="file"``).
+    inputs : Inputs
+        What the command reads (:func:`command_inputs`).
+    kind : {"folder", "file"}
+    suffix : str, optional
+        For a file: an existing file with another suffix is never replaced (e.g. ``".csv"``).
+
+    A folder must be new, empty, or one this tool wrote (:data:`MARKER`); never the data folder, a
+    folder containing it or any input file, an input proposal folder, ``.``, the root or home.
+    A file never replaces an input file. Then the place must be writable.
+
+    Raises
+    ------
+    OutputRefused
+        Exit code 2: the message names the path and the fix.
+    OutputUnwritable
+        Exit code 3: the place cannot be written.
+    """
+    inputs = inputs or Inputs()
+    target = _resolved(path)
+    if kind == "folder":
+        _check_folder_target(target, path, inputs)
+    elif kind == "file":
+        _check_file_target(target, path, inputs, suffix)
+    else:
+        raise ValueError(f"kind must be 'folder' or 'file', not {kind!r}")
+    check_writable(target)
+    return target
+
+
+def mark_output_folder(path) -> Path:
+    """Create ``path`` (when new) and mark it as this tool's output (for writers that fill a folder
+    file by file rather than through :func:`proposal_folder`)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+    return path
+
+
 def final_name(tmp) -> str:
     """The final name of a folder being written by :func:`proposal_folder` (``.NAME.tmp-XXXX``)."""
     name = Path(tmp).name
@@ -36,18 +246,39 @@ def final_name(tmp) -> str:
     return name
 
 
+def _swap_in(tmp: Path, path: Path, parent: Path) -> None:
+    """Rename ``tmp`` to ``path``; an existing ``path`` is removed only when this tool wrote it."""
+    if not path.exists():
+        os.replace(tmp, path)
+        return
+    if not is_tool_output(path):
+        os.rmdir(path)  # only an empty folder: anything else of the user's stays (OSError)
+        os.replace(tmp, path)
+        return
+    old = parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
+    os.replace(path, old)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        os.replace(old, path)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
 @contextmanager
 def proposal_folder(path):
-    """Write a proposal folder atomically.
+    """Write an output folder atomically.
 
     Yields a temporary folder next to ``path`` (``.<name>.tmp-XXXX`` in the same parent). When the
-    ``with`` block ends normally the temporary folder replaces ``path`` (an existing proposal is
-    swapped out and removed only then); on an exception it is deleted and ``path`` is untouched.
+    ``with`` block ends normally the marker :data:`MARKER` is written into it and it replaces
+    ``path``; on an exception it is deleted and ``path`` is untouched. An existing ``path`` is
+    replaced only when it is empty or carries the marker (this tool wrote it); otherwise
+    :class:`OutputRefused` is raised before anything is written.
 
     Parameters
     ----------
     path : path
-        The final proposal folder.
+        The final folder.
 
     Yields
     ------
@@ -56,7 +287,9 @@ def proposal_folder(path):
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise FileExistsError(f"输出位置 {path} 已有同名文件（不是文件夹），请换一个输出文件夹名")
+        raise OutputRefused(path, "这里已有一个同名文件（不是文件夹）")
+    if path.is_dir() and not is_tool_output(path) and any(path.iterdir()):
+        raise OutputRefused(path, "这个文件夹已存在且有其他文件，不是本工具写出的")
     parent = path.parent if str(path.parent) else Path(".")
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=parent))
@@ -66,24 +299,15 @@ def proposal_folder(path):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     try:
+        (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         os.chmod(tmp, 0o755)
         for f in tmp.rglob("*"):
             os.chmod(f, 0o755 if f.is_dir() else 0o644)
-        if path.exists():
-            old = parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(path, old)
-            try:
-                os.replace(tmp, path)
-            except BaseException:
-                os.replace(old, path)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        _swap_in(tmp, path, parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info("方案已写入 %s", path)
+    log.info("已写入 %s", path)
 
 
 def _round(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -217,12 +441,10 @@ def zone_table(dataset, assignments: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_zone_table(table: pd.DataFrame, folder: Path, stem: str = "zone_table", is_sample: bool = False) -> None:
-    """Write the zone table as CSV (UTF-8 with BOM, for Excel) and XLSX."""
+    """Write the zone table as CSV (UTF-8 with BOM, for Excel) and XLSX, through :mod:`geodata.tabular`
+    (formula-like names inert, the same bytes for the same table)."""
     folder = Path(folder)
-    table.to_csv(folder / f"{stem}.csv", index=False, encoding="utf-8-sig")
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
+    write_csv(table, folder / f"{stem}.csv")
     wb = Workbook()
     ws = wb.active
     ws.title = "招生片区划分表"
@@ -239,7 +461,7 @@ def write_zone_table(table: pd.DataFrame, folder: Path, stem: str = "zone_table"
     if is_sample:
         note = wb.create_sheet("说明")
         note.append([SAMPLE_NOTE])
-    wb.save(folder / f"{stem}.xlsx")
+    save_workbook(wb, folder / f"{stem}.xlsx")
 
 
 def write_geo_outputs(folder, dataset, assignments: pd.DataFrame, school_metrics: pd.DataFrame | None = None

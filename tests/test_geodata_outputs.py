@@ -11,7 +11,8 @@ import shapely
 from openpyxl import load_workbook
 
 from geodata.dataset import load_dataset
-from geodata.outputs import ZONE_TABLE_COLUMNS, proposal_folder, write_geo_outputs, zone_layer
+from geodata.outputs import (MARKER, ZONE_TABLE_COLUMNS, OutputRefused, is_tool_output, proposal_folder,
+                             write_geo_outputs, zone_layer)
 from tests._geodata_fixtures import write_clean_folder
 
 
@@ -29,16 +30,32 @@ def assignments_for(ds, move=()):
     return pd.DataFrame(rows)
 
 
-def test_atomic_success_replaces_existing(tmp_path):
+def test_atomic_success_replaces_only_what_it_wrote(tmp_path):
     out = tmp_path / "proposal"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
+    with proposal_folder(out) as tmp:
+        (tmp / "old.txt").write_text("old")
+    assert is_tool_output(out) and sorted(os.listdir(out)) == [MARKER, "old.txt"]
     with proposal_folder(out) as tmp:
         assert tmp.parent == tmp_path and tmp.name.startswith(".proposal.tmp-")
         (tmp / "new.txt").write_text("new")
         assert (out / "old.txt").exists()  # untouched until success
-    assert sorted(os.listdir(out)) == ["new.txt"]
+    assert sorted(os.listdir(out)) == [MARKER, "new.txt"]
     assert sorted(os.listdir(tmp_path)) == ["proposal"]  # no temporary or old folder left
+
+
+def test_atomic_writer_never_removes_a_folder_of_the_users(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "说明.docx").write_bytes(b"the user's")
+    with pytest.raises(OutputRefused, match="mine"):
+        with proposal_folder(out) as tmp:
+            (tmp / "new.txt").write_text("new")
+    assert os.listdir(out) == ["说明.docx"] and sorted(os.listdir(tmp_path)) == ["mine"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with proposal_folder(empty) as tmp:  # an empty folder holds nothing to lose
+        (tmp / "new.txt").write_text("new")
+    assert sorted(os.listdir(empty)) == [MARKER, "new.txt"]
 
 
 def test_atomic_failure_leaves_nothing(tmp_path):
@@ -48,19 +65,20 @@ def test_atomic_failure_leaves_nothing(tmp_path):
             (tmp / "half.txt").write_text("half")
             raise RuntimeError("solver failed")
     assert os.listdir(tmp_path) == []
-    out.mkdir()
-    (out / "keep.txt").write_text("keep")
+    with proposal_folder(out) as tmp:
+        (tmp / "keep.txt").write_text("keep")
     with pytest.raises(KeyboardInterrupt):
         with proposal_folder(out) as tmp:
             raise KeyboardInterrupt
-    assert os.listdir(tmp_path) == ["proposal"] and os.listdir(out) == ["keep.txt"]
+    assert os.listdir(tmp_path) == ["proposal"] and sorted(os.listdir(out)) == [MARKER, "keep.txt"]
 
 
 def test_refuses_a_file_in_the_way(tmp_path):
     (tmp_path / "p").write_text("x")
-    with pytest.raises(FileExistsError):
+    with pytest.raises(OutputRefused):
         with proposal_folder(tmp_path / "p"):
             pass
+    assert (tmp_path / "p").read_text() == "x"
 
 
 def test_geo_outputs(ds, tmp_path):
@@ -73,7 +91,7 @@ def test_geo_outputs(ds, tmp_path):
     names = sorted(p.name for p in written)
     assert names == sorted(["zones.geojson", "units.geojson", "schools.geojson", "barriers.geojson",
                             "roads.geojson", "zone_table.csv", "zone_table.xlsx"])
-    assert sorted(os.listdir(out)) == names
+    assert sorted(os.listdir(out)) == sorted([*names, MARKER])
 
     zones = gpd.read_file(out / "zones.geojson")
     assert zones.crs.to_epsg() == 4326

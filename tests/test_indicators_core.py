@@ -383,7 +383,7 @@ def test_report_files_escaped_and_atomic(tmp_path):
     items = plan_items(sch, ind)
     out = tmp_path / "report"
     write_indicator_report(out, ind, co, items, source="测试", is_sample=True, basis="基准年")
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     assert names == ["coefficients.csv", "indicators.csv", "indicators.html", "indicators.xlsx"]
     page = (out / "indicators.html").read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
