@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 
 from . import policy
+from .model import map_pairs, pair_rules, zone_pieces
 from .problem import ZoningProblem
 from .projection import ZoneMaps, project, ledger as make_ledger
 from .scenario import Scenario
 
-STRUCTURAL = ("assigned_once", "known_ids", "students_conserved", "contiguity", "distance_caps",
-              "locks", "barriers")
+STRUCTURAL = ("assigned_once", "known_ids", "students_conserved", "open_schools", "contiguity",
+              "distance_caps", "locks", "barriers")
 LIMITS = ("class_limit", "size_limit", "classrooms")
 
 
@@ -36,20 +37,43 @@ class CheckResult:
 
 
 # ------------------------------------------------------------------------------ structure
+def _level_label(level) -> str:
+    return policy.LEVEL_NAMES_ZH.get(level, f"“{level}”")
+
+
 def check_assigned_once(problem: ZoningProblem, assignments: pd.DataFrame, levels) -> CheckResult:
-    """Every unit has exactly one school per level and zone map."""
+    """Every unit of the problem has exactly one row per level of the scenario and zone map.
+
+    Names the levels with no rows at all, rows of a level the scenario does not plan (a mistyped
+    level), units the problem does not have, and per level and zone map (``change_year``) the units
+    missing or listed more than once.
+    """
     res = CheckResult("assigned_once", "每个单元每个学段恰好划入一所学校")
+    units = set(problem.unit_ids)
+    for level in sorted(set(assignments["level"].astype(str)) - set(levels)):
+        n = int((assignments["level"].astype(str) == level).sum())
+        res.failures.append({"level": level, "detail": f"有 {n} 行的学段为“{level}”，不是本方案的学段"
+                                                       f"（{'、'.join(levels)}）"})
+    extra = sorted(set(assignments["unit_id"].astype(str)) - units)
+    for uid in extra:
+        res.failures.append({"unit_id": uid, "detail": f"单元 {uid} 不在单元表中"})
+    years = pd.to_numeric(assignments["change_year"], errors="coerce")
+    if years.isna().any():
+        res.failures.append({"detail": f"有 {int(years.isna().sum())} 行的 change_year 不是年份"})
     for level in levels:
-        a = assignments[assignments["level"] == level]
-        for change_year, grp in a.groupby("change_year"):
+        a = assignments[(assignments["level"] == level) & years.notna()]
+        if a.empty:
+            res.failures.append({"level": level, "detail": f"{_level_label(level)}没有任何行：{len(units)} 个单元都没有划入学校"})
+            continue
+        for change_year, grp in a.groupby(years[a.index].astype(int)):
             counts = grp["unit_id"].value_counts()
             for uid, n in counts[counts > 1].items():
                 res.failures.append({"unit_id": uid, "level": level, "year": int(change_year),
-                                     "detail": f"单元 {uid} 在{policy.LEVEL_NAMES_ZH[level]}被划入 {n} 所学校"})
-            missing = sorted(set(problem.unit_ids) - set(grp["unit_id"]))
+                                     "detail": f"单元 {uid} 在{_level_label(level)}（{change_year} 年起）有 {n} 行"})
+            missing = [u for u in problem.unit_ids if u not in set(grp["unit_id"])]
             for uid in missing:
                 res.failures.append({"unit_id": uid, "level": level, "year": int(change_year),
-                                     "detail": f"单元 {uid} 在{policy.LEVEL_NAMES_ZH[level]}没有划入任何学校"})
+                                     "detail": f"单元 {uid} 在{_level_label(level)}（{change_year} 年起）没有划入任何学校"})
     return res
 
 
@@ -65,7 +89,7 @@ def check_known_ids(problem: ZoningProblem, assignments: pd.DataFrame) -> CheckR
         if s is None:
             res.failures.append({"unit_id": row.unit_id, "school_id": row.school_id,
                                  "detail": f"单元 {row.unit_id} 划入了不存在的学校 {row.school_id}"})
-        elif row.level not in policy.SERVES[problem.school_kind[s]]:
+        elif row.level in policy.LEVEL_NAMES_ZH and row.level not in policy.SERVES[problem.school_kind[s]]:
             res.failures.append({"unit_id": row.unit_id, "school_id": row.school_id,
                                  "detail": f"{problem.school_names[s]} 不招收{policy.LEVEL_NAMES_ZH[row.level]}"})
     return res
@@ -98,70 +122,42 @@ def check_students_conserved(problem: ZoningProblem, assignments: pd.DataFrame, 
     return res
 
 
-def _zone_pieces(problem: ZoningProblem, members: np.ndarray, comp: np.ndarray, nbrs) -> list:
-    """Connected pieces of a set of units, per component of the adjacency graph."""
-    member = set(int(u) for u in members)
-    seen, pieces = set(), []
-    for start in sorted(member):
-        if start in seen:
-            continue
-        stack, piece = [start], []
-        seen.add(start)
-        while stack:
-            u = stack.pop()
-            piece.append(u)
-            for v in nbrs[u]:
-                if v in member and v not in seen:
-                    seen.add(v)
-                    stack.append(v)
-        pieces.append(piece)
-    return pieces
+def _new_maps(zones: ZoneMaps, level: str, scenario: Scenario) -> list:
+    """The zone maps of a level the plan draws (from the first intake on; earlier ones are the
+    current zones)."""
+    return [(start, arr) for start, arr in zones.maps[level] if start >= scenario.intake_year]
 
 
 def check_contiguity(problem: ZoningProblem, zones: ZoneMaps, levels, scenario: Scenario) -> CheckResult:
-    """Zones are contiguous: every piece of a zone within a component of the adjacency graph holds
-    the zone's root there, or is an enclave kept from the status quo.
-
-    Components are the parts the graph falls into (islands, areas cut off by barriers). The root of
-    a school in a component is the unit of its current zone (else any allowed unit) with the
-    shortest trip (:func:`zoning.model.zone_roots`, on the pairs the scenario allows). A detached
-    piece holding a unit that stays in its current zone, or a locked unit, is accepted and listed.
+    """Zones are contiguous: within each component of the adjacency graph (islands, areas cut off
+    by barriers) every piece of a zone is anchored as the model defines it
+    (:func:`zoning.model.map_pairs`): it holds the school's root there (the unit of its current zone,
+    else any allowed unit, with the shortest trip), or a unit kept in its current zone, locked to
+    the school, or left no other choice. Anchored detached pieces are accepted and listed.
     """
-    from .model import candidate_pairs, zone_roots
-
     res = CheckResult("contiguity", "片区连片（孤立单元除外）")
     comp = problem.components()
     nbrs = problem.neighbours()
-    sidx = problem.school_index()
-    uidx = problem.unit_index()
-    locked = {uidx[u]: sidx[s] for u, s in scenario.locks.items() if u in uidx and s in sidx}
     for level in levels:
-        cur = problem.current[level]
-        for start, arr in zones.maps[level]:
-            allowed = candidate_pairs(problem, scenario, level, start, [])
-            roots = set(zip(allowed.loc[zone_roots(problem, allowed, level), "unit"],
-                            allowed.loc[zone_roots(problem, allowed, level), "school"]))
+        for start, arr in _new_maps(zones, level, scenario):
+            pairs, _ = map_pairs(problem, scenario, level, start, [])
+            roots = set(zip(pairs.loc[pairs["root"], "unit"], pairs.loc[pairs["root"], "school"]))
+            kept = set(zip(pairs.loc[pairs["keep"], "unit"], pairs.loc[pairs["keep"], "school"]))
             for s in np.unique(arr[arr >= 0]):
-                pieces = _zone_pieces(problem, np.flatnonzero(arr == s), comp, nbrs)
-                if len(pieces) < 2 or len({comp[p[0]] for p in pieces}) == len(pieces):
-                    continue
+                pieces = zone_pieces(np.flatnonzero(arr == s), nbrs)
                 for piece in pieces:
-                    if any((u, s) in roots for u in piece):
-                        continue
-                    if any(cur[u] == s or locked.get(u) == s for u in piece):
-                        if sum(comp[p[0]] == comp[piece[0]] for p in pieces) > 1:
-                            res.notes.append(
-                                f"{problem.school_names[s]}（{start} 年起）的{policy.LEVEL_NAMES_ZH[level]}片区有一块飞地："
-                                + "、".join(problem.unit_names[u] for u in piece[:5]) + "（保留现行划片或锁定）")
-                        continue
-                    if sum(comp[p[0]] == comp[piece[0]] for p in pieces) < 2:
-                        continue  # the only piece in its component
+                    together = sum(comp[p[0]] == comp[piece[0]] for p in pieces)
+                    if together < 2 or any((u, s) in roots for u in piece):
+                        continue  # the only piece in its component, or the main one
                     names = "、".join(problem.unit_names[u] for u in piece[:5])
+                    where = f"{problem.school_names[s]}（{start} 年起）的{policy.LEVEL_NAMES_ZH[level]}片区"
+                    if any((u, s) in kept for u in piece):
+                        res.notes.append(f"{where}有一块飞地：{names}（保留现行划片、锁定或别无可选）")
+                        continue
                     res.failures.append({
                         "school_id": problem.school_ids[s], "level": level, "year": int(start),
                         "unit_id": ",".join(problem.unit_ids[u] for u in piece),
-                        "detail": f"{problem.school_names[s]}（{start} 年起）的{policy.LEVEL_NAMES_ZH[level]}片区分成 "
-                                  f"{sum(comp[p[0]] == comp[piece[0]] for p in pieces)} 块：{names} 与片区主体不相连",
+                        "detail": f"{where}分成 {together} 块：{names} 与片区主体不相连",
                     })
     return res
 
@@ -173,39 +169,60 @@ def _pair_distance(problem: ZoningProblem, level: str, u: int, s: int, table: di
     return d
 
 
-def _pair_table(problem: ZoningProblem) -> dict:
-    p = problem.pairs
-    return {(lv, u, s): d for lv, u, s, d in zip(p["level"], p["unit"], p["school"], p["distance_m"])}
+def check_open_schools(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario, levels) -> CheckResult:
+    """Each zone map sends units only to schools open from its first intake to the horizon
+    (:meth:`ZoningProblem.usable`): not one that opens later or closes within the horizon."""
+    res = CheckResult("open_schools", "片区只划给新片区执行期间一直招生的学校")
+    for level in levels:
+        for start, arr in _new_maps(zones, level, scenario):
+            usable = problem.usable(level, start, scenario.horizon)
+            serves = problem.serves(level)
+            for u in np.flatnonzero((arr >= 0) & ~usable[np.maximum(arr, 0)] & serves[np.maximum(arr, 0)]):
+                s = arr[u]
+                why = (f"{problem.open_year[s]} 年才开始招生" if problem.open_year[s] > start
+                       else f"{problem.close_year[s]} 年停办")
+                res.failures.append({"unit_id": problem.unit_ids[u], "school_id": problem.school_ids[s], "level": level,
+                                     "detail": f"{problem.unit_names[u]}（{start} 年起）划入 {problem.school_names[s]}，"
+                                               f"但该校{why}"})
+    return res
+
+
+def _breaks(problem: ZoningProblem, scenario: Scenario, level: str, start: int, arr: np.ndarray, rule: str):
+    """Units of a map whose pair breaks ``rule`` ("within_cap" or "barrier_ok") as
+    :func:`zoning.model.pair_rules` defines it: ``[(unit, school, distance_m, limit_m)]``.
+
+    A pair the rules allow (the current zone, a lock, a unit's fallback) breaks nothing; a pair to a
+    usable school that the problem does not list is judged by its straight-line distance.
+    """
+    rules = pair_rules(problem, scenario, level, start)
+    allowed = rules.allowed_set()
+    table = {(u, s): (d, ok) for u, s, d, ok in zip(rules.pairs["unit"], rules.pairs["school"],
+                                                    rules.pairs["distance_m"], rules.pairs[rule])}
+    out = []
+    for u in np.flatnonzero(arr >= 0):
+        s = int(arr[u])
+        if (u, s) in allowed or not rules.usable[s]:
+            continue
+        d, ok = table.get((u, s), (_pair_distance(problem, level, u, s, {}), None))
+        if ok is None:  # not a listed pair: only the distance can be judged
+            ok = rule != "within_cap" or d is None or d <= rules.limit_m[u]
+        if not ok:
+            out.append((u, s, d, rules.limit_m[u]))
+    return out
 
 
 def check_distance_caps(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario, levels) -> CheckResult:
-    """Trips within the absolute cap and the cap relative to the current trip (current zone exempt)."""
+    """Trips within the unit's distance limit (:func:`zoning.model.distance_limits`): the absolute
+    cap and the cap relative to the current trip, never below the nearest usable school; the
+    current zone and locks are exempt."""
     res = CheckResult("distance_caps", "上学距离不超过上限（最近的学校除外）")
-    table = _pair_table(problem)
     for level in levels:
-        caps = scenario.caps[level]
-        cur = problem.current[level]
-        p = problem.pairs[(problem.pairs["level"] == level)
-                          & problem.is_open(scenario.intake_year)[problem.pairs["school"].to_numpy()]]
-        nearest = p.groupby("unit")["distance_m"].min()
-        for start, arr in zones.maps[level]:
-            for u in range(problem.n_units):
-                s = arr[u]
-                if s < 0 or s == cur[u]:
-                    continue
-                d = _pair_distance(problem, level, u, s, table)
-                if d is None:
-                    continue
-                dc = _pair_distance(problem, level, u, cur[u], table) if cur[u] >= 0 else None
-                limit = caps.max_km * 1000
-                if dc is not None:
-                    limit = min(limit, max(caps.max_ratio * dc, caps.free_km * 1000))
-                limit = max(limit, float(nearest.get(u, 0.0)))
-                if d > limit + 1e-6:
-                    res.failures.append({
-                        "unit_id": problem.unit_ids[u], "school_id": problem.school_ids[s], "level": level,
-                        "detail": f"{problem.unit_names[u]} 到 {problem.school_names[s]} {d / 1000:.2f} 公里，超过上限 {limit / 1000:.2f} 公里",
-                    })
+        for start, arr in _new_maps(zones, level, scenario):
+            for u, s, d, limit in _breaks(problem, scenario, level, start, arr, "within_cap"):
+                res.failures.append({
+                    "unit_id": problem.unit_ids[u], "school_id": problem.school_ids[s], "level": level,
+                    "detail": f"{problem.unit_names[u]} 到 {problem.school_names[s]} {d / 1000:.2f} 公里，超过上限 {limit / 1000:.2f} 公里",
+                })
     return res
 
 
@@ -230,21 +247,15 @@ def check_locks(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario, lev
 
 
 def check_barriers(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario, levels) -> CheckResult:
-    """No primary pupil is sent across a barrier without a crossing (unless the scenario allows it)."""
+    """No primary pupil is sent across a barrier without a crossing (unless the scenario allows it);
+    the current zone, a lock and a unit's only choice are exempt (:func:`zoning.model.pair_rules`)."""
     res = CheckResult("barriers", "小学生上学不穿越铁路、干道、水渠等障碍")
     if "primary" not in levels or scenario.barrier_rule != "forbid":
         return res
-    p = problem.pairs
-    crossing = set(zip(p.loc[p["crosses_barrier"] & (p["level"] == "primary"), "unit"],
-                       p.loc[p["crosses_barrier"] & (p["level"] == "primary"), "school"]))
-    cur = problem.current["primary"]
-    for start, arr in zones.maps["primary"]:
-        if start < scenario.intake_year:
-            continue
-        for u in range(problem.n_units):
-            if (u, arr[u]) in crossing and arr[u] != cur[u]:
-                res.failures.append({"unit_id": problem.unit_ids[u], "school_id": problem.school_ids[arr[u]],
-                                     "detail": f"{problem.unit_names[u]} 的小学生到 {problem.school_names[arr[u]]} 要穿越障碍且附近没有通道"})
+    for start, arr in _new_maps(zones, "primary", scenario):
+        for u, s, _, _ in _breaks(problem, scenario, "primary", start, arr, "barrier_ok"):
+            res.failures.append({"unit_id": problem.unit_ids[u], "school_id": problem.school_ids[s],
+                                 "detail": f"{problem.unit_names[u]} 的小学生到 {problem.school_names[s]} 要穿越障碍且附近没有通道"})
     return res
 
 
@@ -324,9 +335,10 @@ def run_checks(problem: ZoningProblem, assignments: pd.DataFrame, scenario: Scen
     proj = project(problem, zones, scenario.years)
     led = make_ledger(problem, proj)
     results = [
-        check_assigned_once(problem, assignments, levels),
+        check_assigned_once(problem, assignments, list(scenario.levels)),
         check_known_ids(problem, assignments),
         check_students_conserved(problem, assignments, proj, levels),
+        check_open_schools(problem, zones, scenario, levels),
         check_contiguity(problem, zones, levels, scenario) if scenario.contiguity
         else CheckResult("contiguity", "片区连片（未要求）"),
         check_distance_caps(problem, zones, scenario, levels),

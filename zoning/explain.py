@@ -14,6 +14,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from . import policy
+from .model import pair_rules
 from .problem import ZoningProblem
 from .projection import ZoneMaps, project
 from .scenario import Scenario
@@ -46,7 +47,34 @@ def presolve(problem: ZoningProblem, scenario: Scenario) -> list[dict]:
             })
     findings += _reach_shortfalls(problem, scenario, fixed)
     findings += _closing_schools(problem, scenario, fixed)
+    findings += lock_exceptions(problem, scenario)
     return findings
+
+
+def lock_exceptions(problem: ZoningProblem, scenario: Scenario) -> list[dict]:
+    """Locks that override a rule: a trip beyond the distance caps or, for primary pupils, across a
+    barrier. Allowed (a lock is the office's decision), and said before the solve."""
+    out = []
+    for level in scenario.levels:
+        rules = pair_rules(problem, scenario, level, scenario.intake_year)
+        p = rules.pairs[rules.pairs["is_lock"]]
+        for r in p.itertuples():
+            broken = []
+            if not r.within_cap:
+                broken.append(f"超过距离上限 {rules.limit_m[r.unit] / 1000:.2f} 公里")
+            if not r.barrier_ok:
+                broken.append("要穿越铁路、干道或水渠且附近没有通道")
+            if not broken:
+                continue
+            uid, sid = problem.unit_ids[r.unit], problem.school_ids[r.school]
+            out.append({
+                "kind": "lock_beyond_rules", "school_id": sid, "name": problem.school_names[r.school],
+                "unit_id": uid, "year": scenario.intake_year, "grade": None, "short_by": 0,
+                "detail": f"锁定 {problem.unit_names[r.unit]}（{uid}）→ {problem.school_names[r.school]}（{sid}）："
+                          f"{policy.LEVEL_NAMES_ZH[level]}上学距离 {r.distance_m / 1000:.2f} 公里，" + "，".join(broken),
+                "fix": "按锁定划入（锁定优先于距离上限与障碍规则）；如非本意，请修改或删去这条锁定",
+            })
+    return out
 
 
 def _closing_schools(problem: ZoningProblem, scenario: Scenario, fixed) -> list[dict]:

@@ -67,49 +67,108 @@ EPS_DISTANCE = 0.01  # per km, so that units without children still get the near
 
 
 # ------------------------------------------------------------------------------ candidates
-def candidate_pairs(problem: ZoningProblem, scenario: Scenario, level: str, start_year: int,
-                    notes: list[str]) -> pd.DataFrame:
-    """The pairs a map starting in ``start_year`` may use, pruned by the scenario's rules."""
-    p = problem.pairs[problem.pairs["level"] == level].copy()
-    serves = problem.serves(level)
-    open_ok = (problem.open_year <= start_year) & (problem.close_year > scenario.horizon)
-    p = p[serves[p["school"].to_numpy()] & open_ok[p["school"].to_numpy()]]
-    caps = scenario.caps[level]
+@dataclass
+class PairRules:
+    """The scenario's rules on the unit–school pairs of one level and zone map.
+
+    The one definition the model prunes its candidates by (:func:`candidate_pairs`) and the checker
+    judges a plan by (:mod:`zoning.checks`), so that what the optimizer returns passes the checker.
+
+    ``pairs``: the problem's pairs of the level whose school the map may use, with ``is_current``,
+    ``is_lock``, ``within_cap``, ``barrier_ok``, ``fallback`` (a unit's nearest usable school, taken
+    when the rules leave it none) and ``allowed``. ``usable`` (S,): schools serving the level that
+    are open at the map's start and do not close before the horizon. ``limit_m`` (U,): the longest
+    trip the caps allow each unit (``inf`` where no school is usable).
+    """
+
+    pairs: pd.DataFrame
+    usable: np.ndarray
+    limit_m: np.ndarray
+    locks: dict
+
+    def allowed_set(self) -> set:
+        p = self.pairs[self.pairs["allowed"]]
+        return set(zip(p["unit"].tolist(), p["school"].tolist()))
+
+
+def usable_schools(problem: ZoningProblem, scenario: Scenario, level: str, start_year: int) -> np.ndarray:
+    """Schools a map of ``level`` in force from ``start_year`` to the horizon may zone units to."""
+    return problem.usable(level, start_year, scenario.horizon)
+
+
+def distance_limits(p: pd.DataFrame, caps, n_units: int) -> np.ndarray:
+    """Longest allowed trip of each unit (m) over the usable pairs ``p`` (with ``is_current``).
+
+    ``max_km``, and no more than ``max_ratio`` × the current trip unless within ``free_km`` (no
+    relative cap where the unit has no usable current school: not zoned yet, or its school closes);
+    but a unit may always go to its nearest usable school, however far (a remote village).
+    """
+    units = p["unit"].to_numpy()
+    d = p["distance_m"].to_numpy(float)
+    cur = p["is_current"].to_numpy(bool)
+    d_cur = np.full(n_units, np.nan)
+    d_cur[units[cur]] = d[cur]
+    rel = np.where(np.isnan(d_cur), np.inf, np.maximum(caps.max_ratio * d_cur, caps.free_km * 1000.0))
+    d_near = np.full(n_units, np.inf)
+    np.minimum.at(d_near, units, d)
+    limit = np.maximum(np.minimum(caps.max_km * 1000.0, rel), d_near + 1e-6)
+    return np.where(np.isfinite(d_near), limit, np.inf)
+
+
+def pair_rules(problem: ZoningProblem, scenario: Scenario, level: str, start_year: int) -> PairRules:
+    """Apply the scenario's rules to the pairs of ``level`` for a map starting in ``start_year``.
+
+    A pair is allowed when its school is usable and the trip is within the unit's distance limit
+    (:func:`distance_limits`), or it is the unit's current zone; a primary pair across a barrier
+    only when the scenario does not forbid it, or it is the current zone. A lock overrides both: a
+    locked unit has its locked school only, at the levels that school teaches (beyond the caps or
+    across a barrier too, said by the pre-solve check). A unit the rules leave without any school falls back to its nearest one.
+    """
+    usable = usable_schools(problem, scenario, level, start_year)
+    p = problem.pairs[problem.pairs["level"] == level]
+    p = p[usable[p["school"].to_numpy()]].copy()
     cur = problem.current[level]
     p["is_current"] = cur[p["unit"].to_numpy()] == p["school"].to_numpy()
-    cur_d = p[p["is_current"]].set_index("unit")["distance_m"]
-    d_cur = p["unit"].map(cur_d).to_numpy(float)
+    limit = distance_limits(p, scenario.caps[level], problem.n_units)
+    units = p["unit"].to_numpy()
     d = p["distance_m"].to_numpy(float)
-    ok_abs = d <= caps.max_km * 1000.0
-    ok_rel = np.isnan(d_cur) | (d <= np.maximum(caps.max_ratio * d_cur, caps.free_km * 1000.0))
-    # a unit may always go to its nearest school, however far (a remote village)
-    d_near = p["unit"].map(p.groupby("unit")["distance_m"].min()).to_numpy(float)
-    keep = (ok_abs & ok_rel) | p["is_current"].to_numpy() | (d <= d_near + 1e-6)
+    is_cur = p["is_current"].to_numpy()
+    within = d <= limit[units]
+    barrier_ok = np.ones(len(p), dtype=bool)
     if level == "primary" and scenario.barrier_rule == "forbid":
-        keep &= ~p["crosses_barrier"].to_numpy()
-    locks = _locks(problem, scenario)
-    locked_units = {u: s for u, s in locks.items()}
-    if locked_units:
-        lu = p["unit"].map(locked_units)
-        has_lock = lu.notna().to_numpy()
-        is_lock = has_lock & (lu.to_numpy(float) == p["school"].to_numpy())
-        keep = np.where(has_lock, is_lock, keep)
-    pruned = p[keep]
-    # every unit must keep a choice: fall back to its nearest usable school, with a note
-    missing = np.setdiff1d(np.arange(problem.n_units), pruned["unit"].unique())
-    if len(missing):
-        back = p[p["unit"].isin(missing)].sort_values(["unit", "distance_m", "school"]).groupby("unit").head(1)
-        for u in missing:
-            if u not in set(back["unit"]):
-                notes.append(f"{problem.unit_names[u]}（{problem.unit_ids[u]}）在{policy.LEVEL_NAMES_ZH[level]}"
-                             f"没有任何可选学校（检查学校学段、开办年份与距离）")
-        for row in back.itertuples():
-            notes.append(
-                f"{problem.unit_names[row.unit]}（{problem.unit_ids[row.unit]}）在距离上限/障碍规则下没有可选"
-                f"{policy.LEVEL_NAMES_ZH[level]}，暂按最近的 {problem.school_names[row.school]}"
-                f"（{row.distance_m / 1000:.1f} 公里）处理"
-            )
-        pruned = pd.concat([pruned, back])
+        barrier_ok = ~p["crosses_barrier"].to_numpy(bool)
+    keep = (within | is_cur) & barrier_ok
+    serves = problem.serves(level)
+    locks = {u: s for u, s in lock_positions(problem, scenario).items() if serves[s]}
+    has_lock = np.array([u in locks for u in units.tolist()], dtype=bool)
+    is_lock = np.array([locks.get(u) == s for u, s in zip(units.tolist(), p["school"].tolist())], dtype=bool)
+    keep = np.where(has_lock, is_lock, keep)
+    # every unit must keep a choice: fall back to its nearest usable school
+    missing = np.setdiff1d(np.arange(problem.n_units), units[keep])
+    back = p[p["unit"].isin(missing)].sort_values(["unit", "distance_m", "school"]).groupby("unit").head(1)
+    fallback = np.zeros(len(p), dtype=bool)
+    fallback[p.index.get_indexer(back.index)] = True
+    p = p.assign(is_lock=is_lock, within_cap=within, barrier_ok=barrier_ok, fallback=fallback,
+                 allowed=keep | fallback)
+    return PairRules(p, usable, limit, locks)
+
+
+def candidate_pairs(problem: ZoningProblem, scenario: Scenario, level: str, start_year: int,
+                    notes: list[str]) -> pd.DataFrame:
+    """The pairs a map starting in ``start_year`` may use (:func:`pair_rules`), with notes on the
+    units that fall back to their nearest school."""
+    rules = pair_rules(problem, scenario, level, start_year)
+    p = rules.pairs
+    for u in np.setdiff1d(np.arange(problem.n_units), p["unit"].unique()):
+        notes.append(f"{problem.unit_names[u]}（{problem.unit_ids[u]}）在{policy.LEVEL_NAMES_ZH[level]}"
+                     f"没有任何可选学校（检查学校学段、开办年份与距离）")
+    for row in p[p["fallback"]].itertuples():
+        notes.append(
+            f"{problem.unit_names[row.unit]}（{problem.unit_ids[row.unit]}）在距离上限/障碍规则下没有可选"
+            f"{policy.LEVEL_NAMES_ZH[level]}，暂按最近的 {problem.school_names[row.school]}"
+            f"（{row.distance_m / 1000:.1f} 公里）处理"
+        )
+    pruned = p[p["allowed"]].drop(columns=["is_lock", "within_cap", "barrier_ok", "fallback", "allowed"])
     return pruned.sort_values(["unit", "school"]).reset_index(drop=True)
 
 
@@ -131,7 +190,9 @@ def _terms(xs: list, coef: np.ndarray, where: np.ndarray) -> dict:
     return dict(zip([xs[i] for i in idx], coef[idx].tolist()))
 
 
-def _locks(problem: ZoningProblem, scenario: Scenario) -> dict:
+def lock_positions(problem: ZoningProblem, scenario: Scenario) -> dict:
+    """The scenario's locks as ``{unit position: school position}`` (unknown ids are refused
+    before this, by :func:`zoning.problem.lock_problems`)."""
     uidx, sidx = problem.unit_index(), problem.school_index()
     return {uidx[u]: sidx[s] for u, s in scenario.locks.items() if u in uidx and s in sidx}
 
@@ -276,6 +337,26 @@ def _closer_neighbours(problem: ZoningProblem, units: np.ndarray, schools: np.nd
     return j[ok], np.bincount(src[ok], minlength=len(units))
 
 
+def zone_pieces(members: np.ndarray, nbrs) -> list:
+    """Connected pieces of a set of units (``nbrs``: :meth:`ZoningProblem.neighbours`)."""
+    member = set(int(u) for u in members)
+    seen, pieces = set(), []
+    for start in sorted(member):
+        if start in seen:
+            continue
+        stack, piece = [start], []
+        seen.add(start)
+        while stack:
+            u = stack.pop()
+            piece.append(u)
+            for v in nbrs[u]:
+                if v in member and v not in seen:
+                    seen.add(v)
+                    stack.append(v)
+        pieces.append(piece)
+    return pieces
+
+
 def separator_cuts(problem: ZoningProblem, model: "Model", zones: ZoneMaps) -> int:
     """Add a cut for every zone piece that neither holds the root nor a kept unit; returns how many.
 
@@ -286,9 +367,6 @@ def separator_cuts(problem: ZoningProblem, model: "Model", zones: ZoneMaps) -> i
     ``P``) and cuts the plan off. This is a safety net: the closer-neighbour rows already exclude
     such pieces, so normally no cut is added.
     """
-    from .checks import _zone_pieces
-
-    comp = problem.components()
     nbrs = problem.neighbours()
     added = 0
     for spec in model.maps:
@@ -298,7 +376,7 @@ def separator_cuts(problem: ZoningProblem, model: "Model", zones: ZoneMaps) -> i
             anchored = set(zip(pairs.loc[pairs["root"] | pairs["keep"], "unit"],
                                pairs.loc[pairs["root"] | pairs["keep"], "school"]))
             for s in np.unique(arr[arr >= 0]):
-                pieces = _zone_pieces(problem, np.flatnonzero(arr == s), comp, nbrs)
+                pieces = zone_pieces(np.flatnonzero(arr == s), nbrs)
                 for piece in pieces:
                     if any((u, s) in anchored for u in piece):
                         continue
@@ -315,6 +393,23 @@ def separator_cuts(problem: ZoningProblem, model: "Model", zones: ZoneMaps) -> i
                         added += 1
     model.cut_rounds += 1
     return added
+
+
+def map_pairs(problem: ZoningProblem, scenario: Scenario, level: str, start_year: int,
+              notes: list[str]) -> tuple[pd.DataFrame, list | None]:
+    """The pairs of one level of a map as the model has them, and their closer-neighbour lists.
+
+    With contiguity, the pairs carry ``root`` and ``keep`` (:func:`contiguity_structure`): a zone
+    piece holding a root or a kept pair (the current zone, a lock, a unit's last choice) is
+    anchored; any other piece is not allowed. The checker takes its anchors from here.
+    """
+    pairs = candidate_pairs(problem, scenario, level, start_year, notes)
+    if not scenario.contiguity:
+        return pairs, None
+    locked = lock_positions(problem, scenario)
+    u_, s_ = pairs["unit"].to_numpy(), pairs["school"].to_numpy()
+    keep = pairs["is_current"].to_numpy(bool) | np.array([locked.get(u) == s for u, s in zip(u_, s_)], dtype=bool)
+    return contiguity_structure(problem, pairs, keep, level)
 
 
 def detached_pairs(problem: ZoningProblem, pairs: pd.DataFrame, level: str) -> np.ndarray:
@@ -417,7 +512,6 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None, reduc
     prob = pulp.LpProblem("zoning", pulp.LpMinimize)
     intake = _intake_years(scenario)
     maps = _map_specs(scenario)
-    locked = _locks(problem, scenario)
 
     # fixed part: base cohorts and intakes under the current zones before the first new map
     fixed_zones = ZoneMaps({lv: [(problem.base_year + 1, problem.current[lv].copy()),
@@ -429,13 +523,7 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None, reduc
     closers, costs, weights = {}, {}, {}
     for spec in maps:
         for level in scenario.levels:
-            pairs = candidate_pairs(problem, scenario, level, spec.start, notes)
-            closer = None
-            if scenario.contiguity:
-                u_, s_ = pairs["unit"].to_numpy(), pairs["school"].to_numpy()
-                keep = pairs["is_current"].to_numpy(bool) | np.array(
-                    [locked.get(u) == s for u, s in zip(u_, s_)], dtype=bool)
-                pairs, closer = contiguity_structure(problem, pairs, keep, level)
+            pairs, closer = map_pairs(problem, scenario, level, spec.start, notes)
             spec.pairs[level] = pairs
             closers[spec.index, level] = closer
             weights[spec.index, level] = _map_weights(problem, scenario, spec, level)

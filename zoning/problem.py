@@ -16,7 +16,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from . import policy
-from .scenario import Scenario
+from .scenario import Scenario, ScenarioError
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,11 @@ class ZoningProblem:
     def is_open(self, year: int) -> np.ndarray:
         """Schools admitting an intake in ``year``."""
         return (self.open_year <= year) & (self.close_year > year)
+
+    def usable(self, level: str, start_year: int, horizon: int) -> np.ndarray:
+        """Schools a zone map of ``level`` in force from ``start_year`` to ``horizon`` may use:
+        serving the level, open by ``start_year`` and not closing before ``horizon`` has passed."""
+        return self.serves(level) & (self.open_year <= start_year) & (self.close_year > horizon)
 
     # ------------------------------------------------------------------ demand
     def entrants(self, level: str, year: int) -> np.ndarray:
@@ -257,14 +262,15 @@ class ZoningProblem:
         if "crosses_barrier" not in p:
             p["crosses_barrier"] = False
         if "reachable" in p:
-            p = p[p["reachable"].astype(bool)]
+            # a locked pair stays even where the road network does not connect it (straight × 1.3)
+            p = p[p["reachable"].astype(bool) | _locked_rows(p, units, schools, scenario)]
         p = p[["unit", "school", "level", "distance_m", "crosses_barrier"]].reset_index(drop=True)
         p["unit"] = p["unit"].astype(int)
         p["school"] = p["school"].astype(int)
         p["distance_m"] = p["distance_m"].astype(float)
         p["crosses_barrier"] = p["crosses_barrier"].astype(bool)
         p = p.drop_duplicates(["unit", "school", "level"]).sort_values(["level", "unit", "school"])
-        return cls(
+        problem = cls(
             base_year=scenario.base_year,
             unit_ids=units["unit_id"].astype(str).to_numpy(),
             unit_names=units["name"].astype(str).to_numpy() if "name" in units else units["unit_id"].astype(str).to_numpy(),
@@ -291,6 +297,57 @@ class ZoningProblem:
             notes=list(notes or []) + ([] if ages.sum() > 0 or not U else
                                        ["没有学龄前儿童（age_0…age_5）数据：各年一年级新生按现有一年级人数估计"]),
         )
+        bad = lock_problems(problem, scenario)
+        if bad:
+            raise ScenarioError(bad, "锁定设置（scenario.toml 的 [locks] 或 --lock）")
+        return problem
+
+
+def _locked_rows(pairs: pd.DataFrame, units: pd.DataFrame, schools: pd.DataFrame, scenario: Scenario) -> np.ndarray:
+    """Rows of ``pairs`` (positions) that are a lock of the scenario."""
+    uidx = {str(u): i for i, u in enumerate(units["unit_id"].astype(str))}
+    sidx = {str(s): i for i, s in enumerate(schools["school_id"].astype(str))}
+    locked = {(uidx[u], sidx[s]) for u, s in scenario.locks.items() if u in uidx and s in sidx}
+    return np.array([(int(u), int(s)) in locked for u, s in zip(pairs["unit"], pairs["school"])], dtype=bool)
+
+
+def lock_problems(problem: ZoningProblem, scenario: Scenario) -> list[str]:
+    """Every lock that cannot hold, found before any solve: an unknown unit or school, a school
+    teaching none of the scenario's levels, or one not open through the years the new zones are in
+    force (from the first intake to the horizon). A lock beyond the distance caps or across a
+    barrier is allowed; :func:`zoning.explain.presolve` says so."""
+    uidx, sidx = problem.unit_index(), problem.school_index()
+    out = []
+    years = f"{scenario.intake_year}–{scenario.horizon}"
+    for uid, sid in scenario.locks.items():
+        head = f"{uid} = {sid}："
+        if uid not in uidx:
+            out.append(head + f"找不到单元 {uid}（单元表 unit_id 中没有这个编号），请改为正确的单元编号或删去这条锁定")
+        s = sidx.get(sid)
+        if s is None:
+            out.append(head + f"找不到学校 {sid}（学校表 school_id 中没有这个编号），请改为正确的学校编号")
+            continue
+        name = f"{problem.school_names[s]}（{sid}）"
+        levels = [lv for lv in scenario.levels if lv in policy.SERVES.get(str(problem.school_kind[s]), ())]
+        if not levels:
+            wanted = "、".join(policy.LEVEL_NAMES_ZH[lv] for lv in scenario.levels)
+            out.append(head + f"{name}不招收本方案规划的学段（{wanted}），请锁定到招收该学段的学校")
+            continue
+        u = uidx.get(uid)
+        pairs = problem.pairs
+        listed = (set(pairs.loc[(pairs["unit"] == u) & (pairs["school"] == s), "level"]) if u is not None
+                  else set(levels))
+        if not set(levels) & listed:
+            out.append(head + f"没有 {uid} 到{name}的上学距离（候选配对中没有这一对），请检查单元与学校的位置")
+        if not any(problem.usable(lv, scenario.intake_year, scenario.horizon)[s] for lv in levels):
+            when = []
+            if problem.open_year[s] > scenario.intake_year:
+                when.append(f"{problem.open_year[s]} 年才开始招生")
+            if problem.close_year[s] <= scenario.horizon:
+                when.append(f"{problem.close_year[s]} 年停办")
+            out.append(head + f"{name}{'、'.join(when)}，新片区执行的 {years} 年间不能一直招生，"
+                              "请锁定到其他学校，或调整开办/停办年份")
+    return out
 
 
 def euclidean_pairs(unit_xy: np.ndarray, school_xy: np.ndarray, school_kind, k: int = 6,
