@@ -84,7 +84,7 @@ def write_comparison_map(dir_a, dir_b, out, tiles: str = "osm", tianditu_key: st
     data = compare_payload(a, b, gcj02=gcj)
     shown = page.prepare(pd.concat([a.zones, b.zones], ignore_index=True), gcj02=gcj)
     m = page.new_map(page.bounds_of(shown), tiles=tiles, tianditu_key=tianditu_key, name="compare")
-    page.add_page(m, "compare.js", data, html='<div class="zoning-title" id="zoning-title"></div>',
+    page.add_page(m, "compare.js", data, html=page.html_part(page.TITLE_TEMPLATE),
                   css=".zoning-title { position: absolute; top: 8px; left: 50px; z-index: 1000; "
                       "background: rgba(255,255,255,.92); padding: 4px 10px; border-radius: 4px; "
                       "font-size: 16px; font-weight: bold; }")

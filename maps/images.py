@@ -2,10 +2,12 @@
 county per level and one PNG per school zone, with Chinese labels, a scale bar and a north arrow.
 
 Drawn with matplotlib's object API (no pyplot state) in the data's UTM zone, so the scale bar is in
-metres. No counts are drawn: the pictures are published.
+metres. No counts are drawn: the pictures are published. Names are data: every text is drawn with
+``parse_math=False`` (a name with ``$`` is not mathtext), and file names use the ids made safe.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from pathlib import Path
@@ -29,7 +31,13 @@ HALO = [patheffects.withStroke(linewidth=3, foreground="white")]
 
 
 def _safe(s: str) -> str:
-    return re.sub(r"[^0-9A-Za-z_.-]", "_", str(s))
+    """A file-name part for an id: the id itself, or its safe characters plus a short hash of it
+    (two ids that differ only in unsafe characters never share a file)."""
+    text = str(s)
+    safe = re.sub(r"[^0-9A-Za-z_.-]", "_", text)
+    if safe == text and not text.startswith("."):
+        return text
+    return f"{safe.strip('.')[:40]}_{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
 
 
 def scale_bar(ax, length_hint_fraction: float = 0.2) -> None:
@@ -58,12 +66,12 @@ def north_arrow(ax) -> None:
 
 
 def _decorate(fig, ax, title: str, p: Proposal) -> None:
-    ax.set_title(title, fontsize=15, fontweight="bold", pad=20 if p.is_sample else 8)
+    ax.set_title(title, fontsize=15, fontweight="bold", pad=20 if p.is_sample else 8, parse_math=False)
     if p.is_sample:
         ax.text(0.5, 1.005, SAMPLE_NOTICE, transform=ax.transAxes, ha="center", va="bottom",
                 color="#b00020", fontsize=10)
     ax.text(0.0, -0.01, p.source_line(), transform=ax.transAxes, ha="left", va="top", fontsize=6.5,
-            color="#444")
+            color="#444", parse_math=False)
     ax.set_axis_off()
     ax.set_aspect("equal")
     scale_bar(ax)
@@ -104,7 +112,7 @@ def _label_schools(ax, schools, p: Proposal) -> list:
         for dx, dy, ha, va in LABEL_SPOTS:
             t = ax.annotate(str(s["name"]), (s.geometry.x, s.geometry.y), xytext=(dx, dy),
                             textcoords="offset points", ha=ha, va=va, fontsize=9, fontweight="bold",
-                            zorder=9, path_effects=HALO)
+                            zorder=9, path_effects=HALO, parse_math=False)
             box = t.get_window_extent(renderer)
             if not any(box.overlaps(b) for b in boxes):
                 texts.append(t)
@@ -126,7 +134,8 @@ def _label_units(ax, units, fontsize=6.5, avoid=()) -> int:
     for _, u in order.iterrows():
         pt = u.geometry.representative_point()
         t = ax.text(pt.x, pt.y, str(u["name"]), fontsize=fontsize, ha="center", va="center", color="#222",
-                    zorder=7, path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
+                    zorder=7, path_effects=[patheffects.withStroke(linewidth=2, foreground="white")],
+                    parse_math=False)
         box = t.get_window_extent(renderer).expanded(1.05, 1.15)
         if any(box.overlaps(b) for b in placed):
             t.remove()
@@ -174,10 +183,12 @@ def write_images(p: Proposal, out_dir) -> dict[str, Path]:
             school_texts = _label_schools(ax, s, p)
             if len(units) <= MAX_UNIT_LABELS:
                 _label_units(ax, units, avoid=school_texts)
-            ax.legend(handles=[Patch(facecolor=p.color(r["school_id"]), edgecolor="#222", alpha=0.6,
-                                     label=str(r["name"])) for _, r in z.iterrows()],
-                      loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title=f"{lz}片区",
-                      title_fontsize=9, framealpha=0.9)
+            legend = ax.legend(handles=[Patch(facecolor=p.color(r["school_id"]), edgecolor="#222", alpha=0.6,
+                                              label=str(r["name"])) for _, r in z.iterrows()],
+                               loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title=f"{lz}片区",
+                               title_fontsize=9, framealpha=0.9)
+            for text in legend.get_texts():  # names are data: never matplotlib mathtext
+                text.set_parse_math(False)
             _decorate(fig, ax, f"{lz}招生片区划分图", p)
             for ext in ("png", "pdf"):
                 f = out_dir / f"zones_{level}.{ext}"

@@ -3,11 +3,19 @@
 Every page is a folium map whose Leaflet JS/CSS come from ``maps/assets`` (inlined, or linked under
 ``asset_base``), never from a CDN. Data from the proposal are embedded as JSON that cannot close a
 ``<script>`` element, and the page scripts put names into the DOM with ``textContent`` only.
+
+Data never reach a template's *source*. branca's ``MacroElement.render`` wraps what each macro
+produced in ``Element(text)``, which compiles ``text`` as Jinja2 once more: a unit named ``{{7*7}}``
+became ``49`` and ``{{ lipsum.__globals__.os.getcwd() }}`` ran. Every element of our pages is
+therefore a :class:`SafeMacro` (its output goes into the figure verbatim, as :class:`RawElement`)
+and :func:`render` refuses a tree holding any other macro element. Page HTML made from data is
+rendered by the autoescaping :data:`HTML_ENV` and handed over as a :class:`RawElement`.
 """
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import tempfile
@@ -15,10 +23,15 @@ from importlib import resources
 from pathlib import Path
 
 import folium
+import jinja2
 import numpy as np
+import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
+from folium.map import FitBounds
 from jinja2 import Template
+
+from geodata.coords import wgs84_to_gcj02
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +52,58 @@ SIMPLIFY_DEG = 5e-5
 GRID_DEG = 1e-5
 
 
+#: Autoescaping environment for the HTML parts of the pages (``maps/templates/*.html``).
+HTML_ENV = jinja2.Environment(loader=jinja2.PackageLoader("maps", "templates"),
+                              autoescape=True, undefined=jinja2.StrictUndefined,
+                              keep_trailing_newline=False)
+
+#: The title box of the planner and comparison maps (filled by common.js with textContent).
+TITLE_TEMPLATE = "title_box.html"
+
+
 class MapOptionError(ValueError):
     """A map option the user gave cannot be used (message in Chinese)."""
+
+
+class RawElement(Element):
+    """Text put into the page exactly as given: it is a template *variable*, never template source.
+
+    Only for text that is already safe HTML/JS (rendered by :data:`HTML_ENV`, or our own macros).
+    """
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "RawElement"
+        self.text = text
+
+
+class SafeMacro(MacroElement):
+    """A macro element whose header/html/script output is added verbatim (not compiled again)."""
+
+    def render(self, **kwargs):
+        """Like ``MacroElement.render``, with :class:`RawElement` in place of ``Element``."""
+        figure = self.get_root()
+        module = self._template.module
+        for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+            macro = module.__dict__.get(part)
+            if macro is not None:
+                target.add_child(RawElement(macro(self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class SafeMap(folium.Map, SafeMacro):
+    """``folium.Map`` rendered through :class:`SafeMacro`."""
+
+
+class SafeTileLayer(folium.TileLayer, SafeMacro):
+    """``folium.TileLayer`` rendered through :class:`SafeMacro`."""
+
+
+class SafeFitBounds(FitBounds, SafeMacro):
+    """``folium.map.FitBounds`` rendered through :class:`SafeMacro`."""
 
 
 def asset_path(name: str) -> Path:
@@ -82,23 +145,23 @@ def new_map(bounds, tiles: str = "osm", tianditu_key: str | None = None, name: s
     """
     check_tiles(tiles, tianditu_key)
     minx, miny, maxx, maxy = bounds
-    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=13, tiles=None,
-                   control_scale=True, prefer_canvas=False)
+    m = SafeMap(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=13, tiles=None,
+                control_scale=True, prefer_canvas=False)
     m._id = name
     m.default_js = [(f"zoning_js_{i}", ASSET_SCHEME + a) for i, a in enumerate(PAGE_JS)]
     m.default_css = [(f"zoning_css_{i}", ASSET_SCHEME + a) for i, a in enumerate(PAGE_CSS)]
     if tiles == "osm":
-        folium.TileLayer(OSM_URL, attr="© OpenStreetMap 贡献者", name="OpenStreetMap", max_zoom=19).add_to(m)
+        SafeTileLayer(OSM_URL, attr="© OpenStreetMap 贡献者", name="OpenStreetMap", max_zoom=19).add_to(m)
     elif tiles == "tianditu":
         key = tianditu_key.strip()
         for layer, label in (("vec", "天地图矢量"), ("cva", "天地图注记")):
-            folium.TileLayer(TIANDITU_URL.replace("{layer}", layer).replace("{key}", key),
-                             attr="© 天地图 国家地理信息公共服务平台", name=label, subdomains="01234567",
-                             max_zoom=18, overlay=layer == "cva").add_to(m)
+            SafeTileLayer(TIANDITU_URL.replace("{layer}", layer).replace("{key}", key),
+                          attr="© 天地图 国家地理信息公共服务平台", name=label, subdomains="01234567",
+                          max_zoom=18, overlay=layer == "cva").add_to(m)
     elif tiles == "amap":
-        folium.TileLayer(AMAP_URL, attr="© 高德地图（GCJ-02，数据已转换）", name="高德地图",
-                         subdomains="1234", max_zoom=18).add_to(m)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+        SafeTileLayer(AMAP_URL, attr="© 高德地图（GCJ-02，数据已转换）", name="高德地图",
+                      subdomains="1234", max_zoom=18).add_to(m)
+    SafeFitBounds([[miny, minx], [maxy, maxx]]).add_to(m)
     return m
 
 
@@ -125,8 +188,6 @@ def prepare(gdf, gcj02: bool = False, tolerance: float = SIMPLIFY_DEG):
     if tolerance:
         geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
     if gcj02:
-        from geodata.coords import wgs84_to_gcj02
-
         def _shift(xy):
             lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
             return np.column_stack([lon, lat])
@@ -164,33 +225,44 @@ def features(gdf, columns) -> dict:
 
 
 def plain(v):
-    """A JSON-safe Python value (numpy scalars, NaN -> None)."""
-    if v is None:
-        return None
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating, float)):
-        return None if np.isnan(v) else float(v)
-    if isinstance(v, (np.bool_, bool)):
+    """A JSON-safe Python value (numpy scalars; NaN, infinity, NaT and pandas NA -> None)."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (bool, np.bool_)):
         return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v) if math.isfinite(v) else None
     try:
-        import pandas as pd
-
         if pd.isna(v):
             return None
     except (TypeError, ValueError):
         pass
-    return v if isinstance(v, (int, str)) else str(v)
+    return str(v)
+
+
+def json_ready(obj):
+    """``obj`` with every leaf made :func:`plain` (dict keys as text): a blank value becomes null."""
+    if isinstance(obj, dict):
+        return {str(k): json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    return plain(obj)
 
 
 def safe_json(obj) -> str:
-    """JSON for a ``<script>`` element: ``<``, ``>``, ``&`` and line separators are escaped."""
-    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """JSON for a ``<script>`` element: NaN is null; ``<``, ``>``, ``&`` and line separators are escaped.
+
+    No ``</script>`` or ``<!--`` in the data can end the script element, and nothing in it is
+    template source (see :class:`SafeMacro`).
+    """
+    s = json.dumps(json_ready(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return (s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-class PageScript(MacroElement):
+class PageScript(SafeMacro):
     """Page JavaScript run after the map exists: ``common.js`` + the page's script + its data."""
 
     _template = Template("""
@@ -212,13 +284,32 @@ var DATA = {{ this.data_json }};
         self.page_js = template_text(page_js_name)
 
 
+def html_part(template_name: str, **context) -> str:
+    """An HTML fragment rendered by the autoescaping :data:`HTML_ENV` (data are variables)."""
+    return HTML_ENV.get_template(template_name).render(**context)
+
+
 def add_page(m: folium.Map, page_js_name: str, data: dict, css: str = "", html: str = "") -> None:
-    """Attach the page's CSS (header), static HTML (body) and script (after the map) to ``m``."""
+    """Attach the page's CSS (header), HTML (body) and script (after the map) to ``m``.
+
+    ``html`` must be safe HTML (from :func:`html_part`); it is inserted verbatim, never compiled.
+    """
     root = m.get_root()
-    root.header.add_child(Element(f"<style>{template_text('common.css')}\n{css}</style>"), name="zoning_css")
+    style = html_part("style.html", css=template_text("common.css") + "\n" + css)
+    root.header.add_child(RawElement(style), name="zoning_css")
     if html:
-        root.html.add_child(Element(html), name="zoning_html")
+        root.html.add_child(RawElement(html), name="zoning_html")
     PageScript(page_js_name, data).add_to(m)
+
+
+def check_safe_tree(root) -> None:
+    """Raise ``RuntimeError`` when an element would compile its output as a template again."""
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        if isinstance(el, MacroElement) and not isinstance(el, SafeMacro):
+            raise RuntimeError(f"page element {type(el).__name__} is not a SafeMacro: data could run as a template")
+        stack.extend(getattr(el, "_children", {}).values())
 
 
 def _deterministic_ids(root) -> None:
@@ -239,6 +330,7 @@ _EXTERNAL = re.compile(r'<(?:script|link)\b[^>]*(?:src|href)\s*=\s*["\']?(?:http
 
 def render(m: folium.Map, asset_base: str | None = None) -> str:
     """The page's HTML with the vendored assets inlined (or linked under ``asset_base``)."""
+    check_safe_tree(m.get_root())
     _deterministic_ids(m.get_root())
     html = m.get_root().render()
     base = None if asset_base is None else asset_base.rstrip("/") + "/"
@@ -305,6 +397,4 @@ def bounds_of(*gdfs) -> tuple[float, float, float, float]:
 
 def set_title(html: str, title: str) -> str:
     """Insert an escaped ``<title>`` into the page head."""
-    import html as _html
-
-    return html.replace("<head>", f"<head>\n<title>{_html.escape(title)}</title>", 1)
+    return html.replace("<head>", "<head>\n" + html_part("title.html", title=title), 1)

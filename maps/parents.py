@@ -5,7 +5,6 @@ search box, nothing else: no household, child or per-unit count, no school enrol
 """
 from __future__ import annotations
 
-import html as _html
 import logging
 import os
 import shutil
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from geodata.coords import wgs84_to_gcj02
+from geodata.tabular import write_csv, write_xlsx
 from maps import images, layers, page
 from maps.proposal import LEVEL_ZH, SAMPLE_NOTICE, Proposal, load_proposal
 
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 
 TABLE_COLUMNS = ["学段", "学校代码", "学校名称", "地址", "片区范围（小区/村）"]
 TABLE_NAME = "parents_zone_table"
+SHEET_NAME = "招生片区划分表"
+TABLE_WIDTHS = (8, 14, 18, 28, 80)
 
 PARENTS_CSS = """
 html, body { height: auto !important; }
@@ -81,33 +84,15 @@ def zone_table(p: Proposal) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
-def _table_html(table: pd.DataFrame, p: Proposal, with_downloads: bool) -> str:
-    e = _html.escape
-    parts = ['<section id="zoning-table"><h2>招生片区划分表</h2>']
-    if p.is_sample:
-        parts.append(f'<p class="zoning-head-sample">{e(SAMPLE_NOTICE)}</p>')
-    for level in table["学段"].unique():
-        parts.append(f"<h3>{e(level)}</h3>")
-        parts.append('<table class="zoning-zone-table"><thead><tr><th>学校</th><th>地址</th>'
-                     '<th>片区范围（小区/村）</th></tr></thead><tbody>')
-        for _, r in table[table["学段"] == level].iterrows():
-            parts.append(f"<tr><td>{e(str(r['学校名称']))}</td><td>{e(str(r['地址']))}</td>"
-                         f"<td>{e(str(r['片区范围（小区/村）']))}</td></tr>")
-        parts.append("</tbody></table>")
-    if with_downloads:
-        parts.append(f'<p>下载：<a href="{TABLE_NAME}.xlsx" download>Excel 表格</a> · '
-                     f'<a href="{TABLE_NAME}.csv" download>CSV 表格</a></p>')
-    parts.append(f'<p class="zoning-source">{e(p.source_line())}</p></section>')
-    return "".join(parts)
-
-
-def _head_html(title: str, p: Proposal) -> str:
-    e = _html.escape
-    sample = f'<div class="zoning-head-sample">{e(SAMPLE_NOTICE)}</div>' if p.is_sample else ""
-    return (f'<div id="zoning-head"><h1>{e(title)}</h1>{sample}'
-            '<input id="zoning-search" type="search" autocomplete="off" '
-            'placeholder="输入小区或村的名称（可只输入部分文字），查找对口学校" aria-label="查找小区或村">'
-            '<ul id="zoning-results" hidden></ul><div id="zoning-found" aria-live="polite" hidden></div></div>')
+def body_html(table: pd.DataFrame, p: Proposal, title: str, with_downloads: bool) -> str:
+    """The page outside the map (header with the search box, the zone table), autoescaped."""
+    levels = [{"name": level,
+               "rows": [{"school": str(r["学校名称"]), "address": str(r["地址"]), "units": str(r["片区范围（小区/村）"])}
+                        for _, r in table[table["学段"] == level].iterrows()]}
+              for level in table["学段"].unique()]
+    downloads = {"xlsx": f"{TABLE_NAME}.xlsx", "csv": f"{TABLE_NAME}.csv"} if with_downloads else None
+    return page.html_part("parents_body.html", title=title, is_sample=p.is_sample, sample_notice=SAMPLE_NOTICE,
+                          levels=levels, downloads=downloads, source_line=p.source_line())
 
 
 def public_units(p: Proposal, gcj02: bool) -> list[dict]:
@@ -121,8 +106,6 @@ def public_units(p: Proposal, gcj02: bool) -> list[dict]:
     pts = u.geometry.representative_point()
     px, py = pts.x.to_numpy(dtype=float, copy=True), pts.y.to_numpy(dtype=float, copy=True)
     if gcj02:
-        from geodata.coords import wgs84_to_gcj02
-
         bounds[:, 0], bounds[:, 1] = wgs84_to_gcj02(bounds[:, 0], bounds[:, 1])
         bounds[:, 2], bounds[:, 3] = wgs84_to_gcj02(bounds[:, 2], bounds[:, 3])
         px, py = wgs84_to_gcj02(px, py)
@@ -157,21 +140,21 @@ def parents_html(p: Proposal, tiles: str = "osm", tianditu_key: str | None = Non
     title = "义务教育招生片区查询"
     shown = page.prepare(p.zones, gcj02=gcj) if len(p.zones) else page.prepare(p.units, gcj02=gcj)
     m = page.new_map(page.bounds_of(shown), tiles=tiles, tianditu_key=tianditu_key, name="parents")
-    body = _head_html(title, p) + _table_html(zone_table(p), p, with_downloads)
+    body = body_html(zone_table(p), p, title, with_downloads)
     page.add_page(m, "parents.js", data, css=PARENTS_CSS, html=body)
     return page.set_title(page.render(m, asset_base=asset_base), title)
 
 
 def write_zone_table(table: pd.DataFrame, out_dir: Path, stem: str = TABLE_NAME) -> dict[str, Path]:
-    """Write the zone table as ``stem.csv`` (UTF-8 with BOM, opens in Excel) and ``stem.xlsx``."""
+    """Write the zone table as ``stem.csv`` (UTF-8 with BOM, opens in Excel) and ``stem.xlsx``.
+
+    Both go through :mod:`geodata.tabular`: a name like ``=HYPERLINK(...)`` stays text, and the same
+    table gives the same bytes.
+    """
     out_dir = Path(out_dir)
     csv, xlsx = out_dir / f"{stem}.csv", out_dir / f"{stem}.xlsx"
-    table.to_csv(csv, index=False, encoding="utf-8-sig")
-    with pd.ExcelWriter(xlsx, engine="openpyxl") as xw:
-        table.to_excel(xw, index=False, sheet_name="招生片区划分表")
-        ws = xw.sheets["招生片区划分表"]
-        for col, width in zip("ABCDE", (8, 14, 18, 28, 80)):
-            ws.column_dimensions[col].width = width
+    write_csv(table, csv)
+    write_xlsx(xlsx, {SHEET_NAME: table}, widths={SHEET_NAME: list(TABLE_WIDTHS)})
     return {csv.name: csv, xlsx.name: xlsx}
 
 

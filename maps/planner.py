@@ -23,7 +23,7 @@ def planner_payload(proposal, gcj02: bool = False) -> dict:
     tol = page.SIMPLIFY_DEG
     levels = p.levels
     return {
-        "meta": layers.meta(p, f"招生片区方案：{p.name}"),
+        "meta": layers.meta(p, f"招生片区方案（方案编号 {p.fingerprint}）"),
         "icons": layers.icons(),
         "levels": levels,
         "schools": layers.planner_schools(p, gcj02),
@@ -67,8 +67,7 @@ def write_planner_map(proposal_dir, out=None, tiles: str = "osm", tianditu_key: 
     data = planner_payload(p, gcj02=gcj)
     shown = page.prepare(p.zones, gcj02=gcj) if len(p.zones) else page.prepare(p.units, gcj02=gcj)
     m = page.new_map(page.bounds_of(shown), tiles=tiles, tianditu_key=tianditu_key, name="planner")
-    title = '<div class="zoning-title" id="zoning-title"></div>'
-    page.add_page(m, "planner.js", data, css=PLANNER_CSS, html=title)
+    page.add_page(m, "planner.js", data, css=PLANNER_CSS, html=page.html_part(page.TITLE_TEMPLATE))
     html = page.render(m, asset_base=asset_base)
     html = page.set_title(html, data["meta"]["title"])
     page.copy_assets_beside(asset_base, out.parent)

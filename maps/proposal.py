@@ -7,15 +7,16 @@ the maps leave out what is missing. Every problem is reported at once as a :clas
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import geopandas as gpd
 import pandas as pd
 
-from geodata.errors import DataError, Problem
+from zoning.errors import DataError, Problem
 from maps.palette import color_for, school_colors
 
 log = logging.getLogger(__name__)
@@ -70,19 +71,29 @@ class Proposal:
         present = set(self.zones["level"]) | set(self.assignments["level"])
         return [lv for lv in ("primary", "junior") if lv in present]
 
+    @property
+    def fingerprint(self) -> str:
+        """A short code of the proposal's content (which unit goes to which school, per level).
+
+        Shown on the pages instead of the folder name or the date, so that the same proposal gives
+        the same page whatever its folder is called and whenever the page is built.
+        """
+        cols = [c for c in ("unit_id", "level", "school_id") if c in self.assignments.columns]
+        rows = sorted("\t".join("" if v is None else str(v) for v in r)
+                      for r in self.assignments[cols].itertuples(index=False, name=None))
+        return hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest()[:8]
+
     def source_line(self) -> str:
-        """The data-source line shown on every map (Chinese)."""
+        """The data-source line shown on every map (Chinese): no path, folder name or date."""
         src = self.run.get("source") or "未注明"
         if src == "sample":
             src = "内置平罗县示例数据"
         else:  # the folder's name only: no path of the planner's machine on a published page
-            src = Path(str(src)).name or str(src)
+            src = PureWindowsPath(str(src)).name or str(src)
         parts = [f"数据来源：{src}"]
-        if self.run.get("created"):
-            parts.append(f"方案生成日期：{self.run['created']}")
         if self.metrics.get("status"):
             parts.append(f"求解状态：{self.metrics.get('status_zh') or self.metrics['status']}")
-        parts.append(f"方案：{self.name}")
+        parts.append(f"方案编号：{self.fingerprint}")
         return "；".join(parts)
 
 

@@ -32,11 +32,12 @@ class Page:
     """A page with the network cut off, recording outside requests, dialogs and script errors."""
 
     def __init__(self, browser, path: Path, width=1200, height=800):
-        self.requests, self.dialogs, self.errors = [], [], []
+        self.requests, self.dialogs, self.errors, self.console_errors = [], [], [], []
         self.page = browser.new_page(viewport={"width": width, "height": height})
         self.page.route("**/*", self._route)
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
         self.page.goto(path.resolve().as_uri())
         self.page.wait_for_function("window.zoningPage !== undefined")
         self.wait_still()

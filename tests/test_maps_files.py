@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
-from geodata.errors import DataError
+from zoning.errors import DataError
 from maps import page
 from maps.compare import differences, write_comparison_map
 from maps.palette import PALETTE, color_for, school_colors
@@ -261,3 +263,96 @@ def test_cli_commands(tmp_path):
     res = r.invoke(main, ["publish", str(tmp_path), "--tiles", "none"])  # not a proposal folder
     assert res.exit_code == 2
     assert "缺少 assignments.csv" in res.stderr and "Traceback" not in res.stderr
+
+
+# ---- data is data, NaN, determinism (issue 15) ---------------------------------------------
+
+def _page_data(html: str) -> dict:
+    """The page's embedded JSON, parsed strictly (NaN or Infinity in it is an error)."""
+    m = re.search(r'var DATA = (\{.*?\});\n', html, flags=re.S)
+
+    def refuse(name):
+        raise ValueError(f"invalid JSON constant {name}")
+
+    return json.loads(m.group(1), parse_constant=refuse)
+
+
+def test_blank_current_school_and_blank_numbers_become_null(small, tmp_path):
+    a = pd.read_csv(small / "assignments.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    a.loc[(a["unit_id"] == "U01") & (a["level"] == "primary"), "previous_school_id"] = ""
+    a.to_csv(small / "assignments.csv", index=False, encoding="utf-8-sig")
+    fc = json.loads((small / "schools.geojson").read_text("utf-8"))
+    fc["features"][0]["properties"].update(capacity=None, classrooms=None, address=None)
+    (small / "schools.geojson").write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
+    fc = json.loads((small / "units.geojson").read_text("utf-8"))
+    fc["features"][0]["properties"]["township"] = None
+    (small / "units.geojson").write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
+    planner = _page_data(write_planner_map(small, out=tmp_path / "m.html", tiles="none").read_text("utf-8"))
+    u01 = next(f["properties"] for f in planner["units"]["features"] if f["properties"]["unit_id"] == "U01")
+    assert u01["primary"]["previous"] is None and u01["primary"]["school"] == "640221001"
+    school = next(s for s in planner["schools"] if s["school_id"] == "640221001")
+    assert school["capacity"] is None and school["classrooms"] is None and school["address"] == ""
+    parents = _page_data(parents_html(load_proposal(small), tiles="none"))
+    assert next(u for u in parents["units"] if u["unit_id"] == "U01")["township"] == ""
+
+
+def test_safe_json_cannot_end_the_script_and_has_no_nan():
+    import numpy as np
+
+    s = page.safe_json({"a": [float("nan"), np.float64("inf"), np.int64(3), pd.NA, "</script><!--"]})
+    assert "</" not in s and "<!--" not in s and "NaN" not in s and "Infinity" not in s
+    assert json.loads(s) == {"a": [None, None, 3, None, "</script><!--"]}
+
+
+def test_template_syntax_in_data_is_not_evaluated(tmp_path):
+    src = write_proposal(tmp_path / "p", names={"U01": "{{7*7}}", "640221001": "{{ lipsum.__globals__.os.getcwd() }}"})
+    for html in (parents_html(load_proposal(src), tiles="none"),
+                 write_planner_map(src, tiles="none").read_text("utf-8")):
+        assert "{{7*7}}" in html and "{{ lipsum.__globals__.os.getcwd() }}" in html
+        assert str(Path.cwd()) not in html
+
+
+def test_a_folium_element_that_compiles_data_is_refused():
+    import folium
+
+    m = page.new_map((106.5, 38.9, 106.6, 39.0), tiles="none")
+    folium.Marker([38.95, 106.55], tooltip="{{7*7}}").add_to(m)
+    with pytest.raises(RuntimeError, match="SafeMacro"):
+        page.render(m)
+
+
+def test_same_proposal_same_bytes_whatever_the_folder_and_the_date(tmp_path):
+    from cli import main
+
+    first = shutil.copytree(SMALL, tmp_path / "方案一")
+    second = shutil.copytree(SMALL, tmp_path / "another name")
+    for folder, created in ((first, "2026-11-28"), (second, "2031-05-06")):  # as zoning plan writes run.json
+        run = json.loads((folder / "run.json").read_text("utf-8"))
+        run.update(name=folder.name, created=created)
+        (folder / "run.json").write_text(json.dumps(run, ensure_ascii=False), encoding="utf-8")
+    outs = []
+    for folder, out in ((first, tmp_path / "out1"), (second, tmp_path / "elsewhere" / "x")):
+        r = CliRunner()
+        for args in (["map", str(folder), "--out", str(out / "map.html"), "--tiles", "none"],
+                     ["publish", str(folder), "--out", str(out / "publish"), "--tiles", "none"]):
+            res = r.invoke(main, args)
+            assert res.exit_code == 0, res.output + repr(res.exception)
+        outs.append(out)
+    files = sorted(f.relative_to(outs[0]) for f in outs[0].rglob("*") if f.is_file())
+    assert {"map.html", "publish/parents.html", "publish/parents_zone_table.xlsx",
+            "publish/parents_zone_table.csv"} <= {f.as_posix() for f in files}
+    for f in files:
+        assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes(), f
+    html = (outs[0] / "map.html").read_text("utf-8")
+    for leak in ("方案一", "another name", "2026-11-28", "2031", str(tmp_path)):
+        assert leak not in html, leak
+
+
+@given(st.text(min_size=1, max_size=30), st.text(min_size=1, max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_picture_names_are_safe_and_distinct(a, b):
+    from maps.images import _safe
+
+    assert re.fullmatch(r"[0-9A-Za-z_.-]+", _safe(a)) and not _safe(a).startswith(".")
+    if a != b:
+        assert _safe(a) != _safe(b)

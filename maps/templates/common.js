@@ -8,6 +8,13 @@ function el(tag, cls, text) {
   return e;
 }
 
+// Leaflet puts layer-control names in with innerHTML: data shown there must be escaped first.
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, function (c) {
+    return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+  });
+}
+
 function row(table, label, value) {
   var tr = el("tr");
   tr.appendChild(el("th", null, label));

@@ -57,7 +57,9 @@ LEVELS.forEach(function (lv) {
 });
 
 groups.a.addTo(map); groups.diff.addTo(map); groups.schools.addTo(map);
-var base = {}; base[DATA.meta.names.a + " 的片区"] = groups.a; base[DATA.meta.names.b + " 的片区（虚线）"] = groups.b;
+var base = {};  // layer-control names are HTML in Leaflet: escape the proposal names
+base[escapeHtml(DATA.meta.names.a + " 的片区")] = groups.a;
+base[escapeHtml(DATA.meta.names.b + " 的片区（虚线）")] = groups.b;
 L.control.layers(base, {"两方案不同的小区/村": groups.diff, "学校": groups.schools}, {collapsed: false}).addTo(map);
 
 var legend = L.control({position: "bottomright"});
