@@ -133,7 +133,8 @@ mapping_option = click.option(
 def main(verbose: int) -> None:
     """划片招生与班额规划工具（平罗县示例数据内置）。"""
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr,
+                        force=True)
 
 
 # --- foundation: validate -------------------------------------------------------------------
@@ -147,7 +148,7 @@ def main(verbose: int) -> None:
 def validate_cmd(data_dir, coords, mapping):
     """检查数据文件夹（不给出时检查内置示例），一次列出全部问题；有错误时退出码非零。"""
     from geodata.validate import validate_folder
-    from geodata.errors import format_problems, errors
+    from zoning.errors import format_problems, errors
 
     problems = validate_folder(data_dir, coords=coords, mapping=mapping)
     if data_dir is None:

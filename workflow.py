@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geodata.errors import DataError, Problem, format_problems
+from zoning.errors import DataError, Problem, format_problems
 from geodata.network import default_cache_dir
 from geodata.outputs import (Inputs, OutputRefused, OutputUnwritable, check_output_target, check_writable,
                              command_inputs, mark_output_folder)
@@ -126,7 +126,7 @@ def _apply_survival(problem: ZoningProblem, scenario: Scenario, data_dir) -> Non
                     history_file = Path(data_dir) / f"{stem}{ext}"
     if history_file is not None:
         from geodata.readers import read_table
-        from geodata.errors import DataError, Problem
+        from zoning.errors import DataError, Problem
 
         hist = read_table(history_file, "history")
         missing = {"year", "grade", "students"} - set(hist.columns)

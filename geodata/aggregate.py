@@ -28,7 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geodata.errors import Problem
+from zoning.errors import Problem
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 import pyproj
 
-from geodata.errors import DataError, Problem, errors
+from zoning.errors import DataError, Problem, errors
 from geodata.validate import check_folder
 
 log = logging.getLogger(__name__)

@@ -38,7 +38,7 @@ import pyproj
 import shapely
 
 from geodata import aliases, coords as coords_mod
-from geodata.errors import Problem
+from zoning.errors import Problem
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@
 scenario), projects everything to the data's UTM zone and aggregates households into units. It
 never stops at the first problem: each check runs on what could be read, and the result carries the
 full list. :func:`validate_folder` returns just that list (``zoning validate``);
-:func:`geodata.dataset.load_dataset` raises it as a :class:`~geodata.errors.DataError` when any is
+:func:`geodata.dataset.load_dataset` raises it as a :class:`~zoning.errors.DataError` when any is
 an error.
 
 Row numbers are 1-based data rows (the first row below the header is 1); problems of CSV and
@@ -27,7 +27,7 @@ import pyproj
 import shapely
 
 from geodata import aggregate, aliases, coords as coords_mod, readers
-from geodata.errors import Problem
+from zoning.errors import Problem
 from zoning import policy
 from zoning.scenario import Scenario, ScenarioError, load_scenario
 

@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from geodata.errors import Problem
+from zoning.errors import Problem
 from tests import _autumn_fixtures as fx
 from zoning import autumn_report as rep
 from zoning.autumn import check_enrollment

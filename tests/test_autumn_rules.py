@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geodata.errors import DataError
+from zoning.errors import DataError
 from tests import _autumn_fixtures as fx
 from zoning.autumn import check_enrollment, parse_grade, zones_from_assignments
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from geodata.errors import DataError
+from zoning.errors import DataError
 from zoning.compare import (
     best_marks,
     compare_proposals,

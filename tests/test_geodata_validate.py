@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from geodata.errors import DataError, errors
+from zoning.errors import DataError, errors
 from geodata.validate import check_folder, parse_birth, validate_folder
 from tests._geodata_fixtures import write_clean_folder
 

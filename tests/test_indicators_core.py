@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geodata.errors import DataError
+from zoning.errors import DataError
 from zoning import policy
 from zoning.indicators import (
     INDICATOR_KEYS,
@@ -402,7 +402,7 @@ def test_report_files_escaped_and_atomic(tmp_path):
 
 
 def test_data_error_class_is_the_shared_one():
-    # the CLI catches geodata.errors.DataError; run_indicators raises it for unusable data
+    # the CLI catches zoning.errors.DataError; run_indicators raises it for unusable data
     from zoning import indicators
 
     assert indicators.DataError is DataError

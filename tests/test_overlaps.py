@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from cli import main
 from geodata.aggregate import (AGE_COLUMNS, GRADE_COLUMNS, Aggregation, ReconciliationError,
                                aggregate_households, check_reconciliation)
-from geodata.errors import errors
+from zoning.errors import errors
 from geodata.sample import sample_dir
 from geodata.validate import check_folder, check_overlaps, validate_folder
 

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from geodata.errors import errors
+from zoning.errors import errors
 from geodata.sample import sample_dir
 from geodata.validate import MAX_PUPILS_PER_GRADE, check_folder, validate_folder
 

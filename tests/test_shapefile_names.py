@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from cli import main
 from geodata import aliases
-from geodata.errors import errors
+from zoning.errors import errors
 from geodata.validate import check_folder
 from tests._geodata_fixtures import school_frame, unit_frame, write_clean_folder
 

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from geodata.errors import DataError, Problem
+from zoning.errors import DataError, Problem
 
 from . import policy
 

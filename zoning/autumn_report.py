@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geodata.errors import DataError, Problem
+from zoning.errors import DataError, Problem
 from geodata.sample import SAMPLE_NOTICE as SAMPLE_NOTE  # the wording every output of the sample shares
 from geodata.tabular import write_csv, write_xlsx
 from pipelines.render import render_page

@@ -21,7 +21,7 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.styles import Font, PatternFill
 
-from geodata.errors import DataError, Problem
+from zoning.errors import DataError, Problem
 from geodata.tabular import save_workbook, write_csv
 from pipelines.render import render_page
 from zoning import policy

@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geodata.errors import DataError, Problem
+from zoning.errors import DataError, Problem
 from geodata.tabular import write_csv, write_xlsx
 from pipelines.render import render_page
 from zoning import policy

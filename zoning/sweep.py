@@ -212,7 +212,7 @@ def _run_in_child(run_one, scenario, out):
 def _error_text(exc: BaseException) -> str:
     problems = getattr(exc, "problems", None)
     if problems and all(hasattr(p, "problem") for p in problems):
-        from geodata.errors import format_problems
+        from zoning.errors import format_problems
 
         return format_problems(problems)
     if isinstance(exc, ScenarioError):
