@@ -327,6 +327,20 @@ def _read_geo_raw(path: Path) -> gpd.GeoDataFrame:
     return gpd.read_file(path, engine="pyogrio")
 
 
+def _missing_crs_problems(gdf: gpd.GeoDataFrame, path: Path) -> list[Problem]:
+    """A GIS layer that declares no coordinate system is read as longitude/latitude: say so.
+
+    A GeoJSON without ``crs`` is WGS84 by RFC 7946 (nothing to say); a shapefile without its
+    ``.prj`` is named, so that a projected layer read as degrees is never a silent mistake.
+    """
+    if gdf.crs is not None or path.suffix.lower() != ".shp":
+        return []
+    return [Problem(path.name, None, None, None,
+                    f"没有坐标系文件 {path.with_suffix('.prj').name}，按经纬度（WGS84/CGCS2000）读取",
+                    f"把原始数据的 {path.with_suffix('.prj').name} 一并拷入数据文件夹，或在 GIS 软件中定义坐标系后另存",
+                    "warning")]
+
+
 def _to_wgs84(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, bool]:
     """Reproject to EPSG:4326; returns (frame, was given in longitude/latitude)."""
     crs = gdf.crs
@@ -416,6 +430,7 @@ def read_layer(path: str | Path, name: str, coords: str | None = None,
         frame = frame.rename(columns=renamed)
     converted = None
     if geo:
+        problems += _missing_crs_problems(frame, path)
         frame, lonlat = _to_wgs84(frame)
     else:
         wkt_col = next((c for c in frame.columns if aliases.normalise_header(c) in _WKT_HEADERS), None)

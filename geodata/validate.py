@@ -305,7 +305,7 @@ def _lonlat_problem(geom) -> str | None:
     if -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90:
         return None
     if max(abs(minx), abs(maxx), abs(miny), abs(maxy)) > 1000:
-        return "坐标像是以米为单位的投影坐标，却没有声明坐标系"
+        return "坐标像是以米为单位的投影坐标，却没有声明坐标系（Shapefile 缺少 .prj 文件？）"
     if -90 <= minx and maxx <= 90 and -180 <= miny and maxy <= 180:
         return "纬度超出 ±90°，经度和纬度可能填反了"
     return "坐标超出经纬度范围"

@@ -737,7 +737,7 @@ def _to_totals(frame: pd.DataFrame) -> pd.DataFrame:
 def _other_input_cases() -> list[Case]:
     h, p, r = "households.csv", "plan.csv", "roster.csv"
     return [
-        Case("households-duplicate-id", "rejected", (h, "H000001"),
+        Case("households-duplicate-id", "accepted", (),  # siblings share their household_id (SPEC §2)
              (edit_layer("households", duplicate_id("households", "H000001", "H000002")),), base="full"),
         Case("households-birth-date-text", "rejected", (h, "birth_date", "H000003"),
              (edit_layer("households", set_cell("households", "H000003", "birth_date", "明年春天")),), base="full"),
@@ -747,7 +747,7 @@ def _other_input_cases() -> list[Case]:
              (edit_layer("households", set_cell("households", "H000005", "grade", "12")),), base="full"),
         Case("households-missing-lonlat", "rejected", (h, ("lon", "经度")),
              (edit_layer("households", drop_columns("lon")),), base="full"),
-        Case("households-0-bytes", "rejected", (h,), (write_bytes(h, b""),), base="full"),
+        Case("households-0-bytes", "warned", (h,), (write_bytes(h, b""),), base="full"),
         Case("plan-unknown-school", "rejected", (p, "P99"),
              (edit_layer("plan", set_cell("plan", "J04", "school_id", "P99")),), base="full"),
         Case("plan-text-students", "rejected", (p, "planned_students"),
