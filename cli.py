@@ -1,6 +1,7 @@
 """Command-line front end: ``zoning …`` (also ``python cli.py …``).
 
-A thin layer: options are parsed here, the work is done by ``geodata``, ``zoning`` and ``maps``.
+A thin layer: options are parsed here, the work is done by the :mod:`pipelines` package (one
+module per command).
 Every command ends with one of these exit codes (README, "退出码"), with one message and never a
 traceback:
 
@@ -16,17 +17,24 @@ import logging
 import os
 import sys
 import traceback
-from importlib import metadata
 from pathlib import Path
 
 import click
 
-
-def _version() -> str:
-    try:
-        return metadata.version("pingluo-zoning")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        return "0.1.0+src"
+from pipelines import PlanError, tool_version
+from pipelines.autumn import run_check, summary_rows
+from pipelines.check_plan import check_plan
+from pipelines.compare import write_comparison
+from pipelines.indicators import run_indicators
+from pipelines.inputs import (OutputRefused, OutputUnwritable, cache_folder, guard_output, prepare_output_folder,
+                              writable)
+from pipelines.plan import run_plan
+from pipelines.project import ledger_text, run_project
+from pipelines.publish import MapOptionError, check_map_options, comparison_map, planner_map, publish
+from pipelines.sweep import run_sweep_file
+from pipelines.validate import run_validate
+from zoning.errors import DataError, format_problems
+from zoning.scenario import ScenarioError
 
 
 EXIT_OK, EXIT_FINDING, EXIT_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL = 0, 1, 2, 3, 4
@@ -49,11 +57,9 @@ def _fail(message: str, code: int):
 
 
 def _environment_message(exc: OSError) -> str:
-    import workflow
-
     reason, fix = ENVIRONMENT_REASONS.get(exc.errno, (exc.strerror or str(exc), "检查磁盘与文件夹权限后重试"))
     where = exc.filename or ""
-    cache = str(workflow.cache_folder())
+    cache = str(cache_folder())
     if where and str(where).startswith(cache):
         fix = "缓存文件夹不可写：设置环境变量 XDG_CACHE_HOME 指向一个可写的文件夹后重试"
     return f"无法写入或读取 {where}：{reason}。{fix}。" if where else f"系统错误：{reason}。{fix}。"
@@ -64,8 +70,6 @@ def exit_codes(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from workflow import DataError, OutputRefused, OutputUnwritable, PlanError, ScenarioError, format_problems
-
         try:
             return func(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
@@ -104,10 +108,8 @@ def exit_codes(func):
 def _guard(out, kind: str, data_dir=None, proposals=(), files=(), scenario=None, mapping=None,
            suffix: str | None = None) -> None:
     """Check an output location before any work (see geodata.outputs.check_output_target)."""
-    import workflow
-
-    workflow.guard_output(out, kind, data_dir, proposals=proposals, files=files, scenario_path=scenario,
-                          mapping=mapping, suffix=suffix)
+    guard_output(out, kind, data_dir, proposals=proposals, files=files, scenario_path=scenario,
+                 mapping=mapping, suffix=suffix)
 
 
 data_dir_argument = click.argument(
@@ -128,7 +130,7 @@ mapping_option = click.option(
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_version(), prog_name="zoning")
+@click.version_option(tool_version(), prog_name="zoning")
 @click.option("-v", "--verbose", count=True, help="输出更多日志（-vv 为调试）。")
 def main(verbose: int) -> None:
     """划片招生与班额规划工具（平罗县示例数据内置）。"""
@@ -147,17 +149,12 @@ def main(verbose: int) -> None:
 @exit_codes
 def validate_cmd(data_dir, coords, mapping):
     """检查数据文件夹（不给出时检查内置示例），一次列出全部问题；有错误时退出码非零。"""
-    from geodata.validate import validate_folder
-    from zoning.errors import format_problems, errors
-
-    problems = validate_folder(data_dir, coords=coords, mapping=mapping)
-    if data_dir is None:
+    outcome = run_validate(data_dir, coords=coords, mapping=mapping)
+    if outcome.is_sample:
         click.echo("检查内置示例数据（按平罗县概况虚构的示意数据，非官方数据）")
-    click.echo(format_problems(problems))
-    n_err = len(errors(problems))
-    n_warn = len(problems) - n_err
-    click.echo(f"\n共 {n_err} 处错误，{n_warn} 处警告。")
-    sys.exit(EXIT_FINDING if n_err else EXIT_OK)
+    click.echo(outcome.report())
+    click.echo(f"\n共 {outcome.n_errors} 处错误，{outcome.n_warnings} 处警告。")
+    sys.exit(EXIT_FINDING if outcome.n_errors else EXIT_OK)
 
 
 # --- optimizer: plan, check-plan, project (zoning) ------------------------------------------
@@ -201,8 +198,6 @@ def _progress(text: str) -> None:
 def plan_cmd(data_dir, scenario_path, level, out, time_limit, gap, solver, locks, second_change_year,
              no_contiguity, sweep_file, no_map, coords, mapping):
     """优化招生片区（不给出数据文件夹时用内置平罗示例，城关九小 2023 年开办）。"""
-    import workflow
-
     overrides = {
         "time_limit": time_limit, "gap": gap, "solver": solver,
         "locks": _parse_locks(locks) or None,
@@ -211,17 +206,15 @@ def plan_cmd(data_dir, scenario_path, level, out, time_limit, gap, solver, locks
         "contiguity": False if no_contiguity else None,
     }
     if sweep_file is not None:
-        from zoning.sweep import run_sweep_file
-
         out = out or Path("proposals") / "sweep"
         _guard(out, "folder", data_dir, files=(sweep_file,), scenario=scenario_path, mapping=mapping)
-        workflow.prepare_output_folder(out)
+        prepare_output_folder(out)
         paths = run_sweep_file(sweep_file, data_dir=data_dir, scenario_path=scenario_path,
                                out_dir=out, overrides=overrides,
                                coords=coords, mapping=mapping, write_map=not no_map)
         click.echo(f"扫描完成：{len(paths)} 个方案，比较表见 {out}")
         return
-    outcome = workflow.run_plan(data_dir, out, scenario_path, coords, mapping, overrides,
+    outcome = run_plan(data_dir, out, scenario_path, coords, mapping, overrides,
                                 progress=_progress, write_map=not no_map)
     click.echo(outcome.summary)
     click.echo(f"\n方案已写出：{outcome.out_dir}")
@@ -241,15 +234,12 @@ def check_plan_cmd(proposal_dir, data_dir, coords, mapping):
     按方案 run.json 记录的数据文件夹、坐标系和情景设置检查（--data、--coords、--mapping 可代替）；
     数据与方案生成时不同时列出改变的文件。退出码：0 全部通过；1 有未通过项；2 方案或数据无法使用。
     """
-    import workflow
-    from zoning.checks import format_results
-
-    outcome = workflow.check_plan(proposal_dir, data_dir, coords, mapping)
+    outcome = check_plan(proposal_dir, data_dir, coords, mapping)
     click.echo(f"检查依据的数据：{outcome.data_source}")
     for w in outcome.warnings:
         click.secho(f"警告：{w}", fg="yellow", err=True)
-    click.echo(format_results(outcome.results))
-    failed = [r for r in outcome.results if not r.ok]
+    click.echo(outcome.report())
+    failed = outcome.failed
     click.echo(f"\n{len(outcome.results) - len(failed)} 项通过，{len(failed)} 项未通过。")
     sys.exit(EXIT_FINDING if failed else EXIT_OK)
 
@@ -266,15 +256,13 @@ def check_plan_cmd(proposal_dir, data_dir, coords, mapping):
 @exit_codes
 def project_cmd(data_dir, zones_dir, out, scenario_path, coords, mapping):
     """逐年预测在校生、班级数、最大班额、大班额与超限情况，并写出台账 ledger.csv。"""
-    import workflow
-
     if out is None:
         out = (zones_dir / "ledger_project.csv") if zones_dir else Path("ledger_current.csv")
     _guard(out, "file", data_dir, proposals=(zones_dir,), scenario=scenario_path, mapping=mapping, suffix=".csv")
-    led, ds = workflow.run_project(data_dir, zones_dir, out, scenario_path, coords, mapping)
+    led, ds = run_project(data_dir, zones_dir, out, scenario_path, coords, mapping)
     if getattr(ds, "is_sample", False):
         click.echo("【示例数据：按平罗县概况虚构的示意数据，非官方数据】")
-    click.echo(workflow.ledger_text(led))
+    click.echo(ledger_text(led))
     for note in led.attrs.get("notes", []):
         click.echo(f"注：{note}")
     over = led.attrs.get("plan_over_intake")
@@ -306,10 +294,8 @@ asset_base_option = click.option(
 
 
 def _map_options_checked(tiles, tianditu_key):
-    from maps.page import MapOptionError, check_tiles
-
     try:
-        check_tiles(tiles, tianditu_key)
+        check_map_options(tiles, tianditu_key)
     except MapOptionError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -324,12 +310,8 @@ def _map_options_checked(tiles, tianditu_key):
 @exit_codes
 def map_cmd(proposal_dir, out, tiles, tianditu_key, asset_base):
     """为方案文件夹 PROPOSAL_DIR 生成规划人员用的交互地图。"""
-    from maps.planner import write_planner_map
-
     _map_options_checked(tiles, tianditu_key)
-    _guard(out or proposal_dir / "map.html", "file", proposals=(proposal_dir,), suffix=".html")
-    path = write_planner_map(proposal_dir, out=out, tiles=tiles, tianditu_key=tianditu_key,
-                             asset_base=asset_base)
+    path = planner_map(proposal_dir, out=out, tiles=tiles, tianditu_key=tianditu_key, asset_base=asset_base)
     click.echo(f"已生成规划地图：{path}")
 
 
@@ -344,15 +326,9 @@ def map_cmd(proposal_dir, out, tiles, tianditu_key, asset_base):
 def publish_cmd(proposal_dir, out, tiles, tianditu_key, asset_base):
     """为方案文件夹 PROPOSAL_DIR 生成对外公布的材料：parents.html、招生片区划分表（.xlsx/.csv）、
     全县片区图（PNG/PDF）和每所学校的片区图（PNG）。不含任何户籍、儿童或人数信息。"""
-    import workflow
-    from maps.parents import publish
-
     _map_options_checked(tiles, tianditu_key)
     out = out or proposal_dir / "publish"
-    _guard(out, "folder", proposals=(proposal_dir,))
-    workflow.prepare_output_folder(out)
-    written = publish(proposal_dir, out_dir=out, tiles=tiles, tianditu_key=tianditu_key,
-                      asset_base=asset_base)
+    written = publish(proposal_dir, out=out, tiles=tiles, tianditu_key=tianditu_key, asset_base=asset_base)
     folder = next(iter(written.values())).parent if written else out
     click.echo(f"已在 {folder} 生成 {len(written)} 个文件：")
     for name in written:
@@ -370,12 +346,8 @@ def publish_cmd(proposal_dir, out, tiles, tianditu_key, asset_base):
 @exit_codes
 def compare_map_cmd(a, b, out, tiles, tianditu_key, asset_base):
     """对比方案 A 与方案 B：两套片区可切换显示，标出划入不同学校的小区/村。"""
-    from maps.compare import write_comparison_map
-
     _map_options_checked(tiles, tianditu_key)
-    out = out or (a / f"compare_{b.resolve().name}.html")
-    _guard(out, "file", proposals=(a, b), suffix=".html")
-    path = write_comparison_map(a, b, out, tiles=tiles, tianditu_key=tianditu_key, asset_base=asset_base)
+    path = comparison_map(a, b, out, tiles=tiles, tianditu_key=tianditu_key, asset_base=asset_base)
     click.echo(f"已生成对比地图：{path}")
 
 
@@ -407,8 +379,6 @@ def check_cmd(data_dir, year, zones_dir, plan_file, roster_file, out_dir, towns,
     生成中文报告 report.html、各项 CSV 与一个 XLSX。退出码：0 全部符合；1 有违规或学籍数据问题；
     2 输入无法使用。
     """
-    from zoning.autumn_report import run_check, summary_rows
-
     out_dir = out_dir or Path(f"autumn_check_{year}")
     _guard(out_dir, "folder", data_dir, proposals=(zones_dir,), files=(plan_file, roster_file), mapping=mapping)
     result, out = run_check(data_dir, year, zones_dir=zones_dir, plan_file=plan_file,
@@ -436,11 +406,8 @@ def check_cmd(data_dir, year, zones_dir, plan_file, roster_file, out_dir, towns,
 @exit_codes
 def indicators_cmd(data_dir, zones, year, out, coords, mapping):
     """计算每所学校七项资源配置指标（6 项达标、其余≥85%）、音乐/美术教室和县域差异系数，写出 HTML 与 Excel 报告。"""
-    import workflow
-    from zoning.indicators import run_indicators
-
     if out is None:  # the default name (indicators_<year>) is known after reading; the folder writer
-        workflow.check_writable(Path("indicators_report"))  # refuses a folder of the user's by that name
+        writable(Path("indicators_report"))  # refuses a folder of the user's by that name
     else:
         _guard(out, "folder", data_dir, proposals=(zones,), mapping=mapping)
     folder = run_indicators(data_dir, zones=zones, year=year, out=out, coords=coords, mapping=mapping)
@@ -455,8 +422,6 @@ def indicators_cmd(data_dir, zones, year, out, coords, mapping):
 @exit_codes
 def compare_cmd(proposal_dirs, out):
     """比较方案文件夹（zoning plan 的输出）：逐年超限学校数、达标年份、最大班额、调整人数、上学距离、指标与差异系数。"""
-    from zoning.compare import write_comparison
-
     if len(proposal_dirs) < 2:
         _fail("请至少给出两个方案文件夹。", EXIT_INPUT)
     _guard(out, "folder", proposals=proposal_dirs)

@@ -135,13 +135,6 @@ LEVEL_VALUES = {
     "nine_year": "nine_year", "nine-year": "nine_year", "九年一贯制": "nine_year",
     "九年制": "nine_year", "九年一贯制学校": "nine_year", "九年制学校": "nine_year",
 }
-#: Values of ``entry`` (入学方式).
-ENTRY_VALUES = {
-    "new": "new", "新生": "new", "新入学": "new", "招生": "new",
-    "transfer_in": "transfer_in", "transfer": "transfer_in", "转入": "transfer_in", "转学": "transfer_in",
-    "continuing": "continuing", "在读": "continuing", "升级": "continuing", "在籍": "continuing",
-}
-
 _BRACKETS = str.maketrans({"（": "(", "）": ")", "　": " ", "，": ",", "／": "/"})
 
 

@@ -11,6 +11,8 @@ import pandas as pd
 import pyproj
 
 from zoning.errors import DataError, Problem, errors
+from geodata.readers import find_history, read_history
+from geodata.sample import sample_dir
 from geodata.validate import check_folder
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class Dataset:
     barriers: gpd.GeoDataFrame | None = None
     crossings: gpd.GeoDataFrame | None = None
     roads: gpd.GeoDataFrame | None = None
+    history: pd.DataFrame | None = None   # 历年在校生: school_id, year, grade, students
     scenario_path: Path | None = None
     files: dict[str, Path] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
@@ -58,9 +61,30 @@ class Dataset:
 
 
 def _sample_dir() -> Path:
-    from geodata.sample import sample_dir
-
     return Path(sample_dir())
+
+
+def _folder(data_dir) -> Path:
+    return _sample_dir() if data_dir is None else Path(data_dir)
+
+
+def _history(folder: Path, schools) -> tuple[Path | None, pd.DataFrame | None, list[Problem]]:
+    """The folder's history table (历年在校生), checked against the schools read."""
+    path = find_history(folder)
+    if path is None:
+        return None, None, []
+    ids = None if schools is None else schools["school_id"].astype(str)
+    frame, problems = read_history(path, ids)
+    return path, frame, problems
+
+
+def validate_data(data_dir=None, coords: str | None = None, mapping=None) -> list[Problem]:
+    """Every problem of a data folder (the bundled sample when None), history included: errors
+    first in file order, then warnings (what ``zoning validate`` reports)."""
+    checked = check_folder(_folder(data_dir), coords=coords, mapping=mapping)
+    _, _, history_problems = _history(_folder(data_dir), checked.layers.get("schools"))
+    problems = list(checked.problems) + history_problems
+    return sorted(problems, key=lambda p: (p.severity != "error",))
 
 
 def load_dataset(data_dir: str | Path | None = None, coords: str | None = None,
@@ -88,10 +112,11 @@ def load_dataset(data_dir: str | Path | None = None, coords: str | None = None,
         With every problem (errors and warnings) when any error was found.
     """
     is_sample = data_dir is None
-    folder = _sample_dir() if is_sample else Path(data_dir)
+    folder = _folder(data_dir)
     checked = check_folder(folder, coords=coords, mapping=mapping, base_year=base_year)
-    if errors(checked.problems):
-        raise DataError(checked.problems)
+    history_path, history, history_problems = _history(folder, checked.layers.get("schools"))
+    if errors(checked.problems + history_problems):
+        raise DataError(checked.problems + history_problems)
     layers = checked.layers
     for name in ("schools", "units"):
         layers[name] = layers[name].reset_index(drop=True)
@@ -107,6 +132,7 @@ def load_dataset(data_dir: str | Path | None = None, coords: str | None = None,
         barriers=_nonempty(layers.get("barriers")),
         crossings=_nonempty(layers.get("crossings")),
         roads=_nonempty(layers.get("roads")),
+        history=history,
         scenario_path=checked.scenario_path,
         files=dict(checked.files),
         warnings=list(checked.problems),
@@ -114,6 +140,8 @@ def load_dataset(data_dir: str | Path | None = None, coords: str | None = None,
     )
     if checked.scenario_path is not None:
         ds.files["scenario"] = checked.scenario_path
+    if history_path is not None:
+        ds.files["history"] = history_path
     log.info("读取 %s：学校 %d 所，片区单元 %d 个，坐标系 %s，警告 %d 条", ds.source, len(ds.schools),
              len(ds.units), ds.crs.to_string(), len(ds.warnings))
     return ds

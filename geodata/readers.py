@@ -539,3 +539,88 @@ def read_folder(data_dir: str | Path, coords: str | None = None, mapping: str | 
             layers[name] = layer
     scenario_path = next((p for p in (data_dir / "scenario.toml", data_dir / "情景.toml") if p.exists()), None)
     return layers, scenario_path, problems
+
+
+# ------------------------------------------------------------------------------ history (历年在校生)
+HISTORY_STEMS = ("history", "历年在校生")
+HISTORY_EXTENSIONS = (".csv", ".xlsx")
+HISTORY_COLUMNS = ("school_id", "year", "grade", "students")
+HISTORY_ALIASES = {"学校代码": "school_id", "年份": "year", "学年": "year", "年级": "grade",
+                   "在校生": "students", "在校生数": "students", "学生数": "students", "人数": "students"}
+HISTORY_FIX = "历年在校生表每行一所学校一年一个年级：school_id, year, grade, students"
+
+
+def find_history(data_dir) -> Path | None:
+    """The data folder's ``history.csv``/``.xlsx`` (or ``历年在校生.*``), when there is one."""
+    if data_dir is None:
+        return None
+    for stem in HISTORY_STEMS:
+        for ext in HISTORY_EXTENSIONS:
+            path = Path(data_dir) / f"{stem}{ext}"
+            if path.is_file():
+                return path
+    return None
+
+
+def _history_number(text, lo: int, hi: int) -> int | None:
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        return None
+    if not value.is_integer() or not lo <= value <= hi:
+        return None
+    return int(value)
+
+
+def read_history(path: Path, school_ids=None) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read and check ``history`` (历年在校生): one row per school, year and grade.
+
+    Rules: the four columns; a school id that the schools table knows (when ``school_ids`` is
+    given); a four-digit year (1949–2100); grade 1–9; students a non-negative integer; no school,
+    year and grade twice. Returns the typed frame (None when the file cannot be used) and every
+    problem, rows as the spreadsheet shows them.
+    """
+    path = Path(path)
+    try:
+        sheet = read_sheet(path, "history")
+    except (UnicodeDecodeError, ValueError, OSError) as exc:
+        return None, [Problem(path.name, None, None, None, f"无法读取历年在校生表：{exc}", HISTORY_FIX)]
+    frame = sheet.frame.rename(columns={k: v for k, v in HISTORY_ALIASES.items() if k in sheet.frame.columns})
+    missing = [c for c in HISTORY_COLUMNS if c not in frame.columns]
+    if missing:
+        return None, [Problem(path.name, None, None, c, f"历年在校生表缺少列 {c}", HISTORY_FIX) for c in missing]
+    problems: list[Problem] = []
+    known = None if school_ids is None else {str(s) for s in school_ids}
+    rows, seen = [], {}
+    for pos, r in enumerate(frame[list(HISTORY_COLUMNS)].itertuples(index=False)):
+        shown = sheet.sheet_rows[pos] if pos < len(sheet.sheet_rows) else pos + 2
+
+        def add(column, text, fix):
+            problems.append(Problem(path.name, pos + 1, sid or None, column, text, fix, sheet_row=shown))
+
+        sid = "" if _blank(r.school_id) else str(r.school_id).strip()
+        if not sid:
+            add("school_id", "学校代码为空", "每行填写学校代码")
+        elif known is not None and sid not in known:
+            add("school_id", f"学校 {sid} 不在学校表中", "改为学校表中的学校代码，或删去该行")
+        year = _history_number(r.year, 1949, 2100)
+        if year is None:
+            add("year", f"年份不是四位年份：“{r.year}”", "填写四位年份，例如 2021")
+        grade = _history_number(r.grade, 1, 9)
+        if grade is None:
+            add("grade", f"年级应为 1–9 的整数：“{r.grade}”", "一年级填 1，初一填 7")
+        students = _history_number(r.students, 0, 10**6)
+        if students is None:
+            add("students", f"在校生数不是非负整数：“{r.students}”", "填写整数人数")
+        key = (sid, year, grade)
+        if sid and year is not None and grade is not None:
+            if key in seen:
+                add(None, f"同一学校、年份、年级重复（第 {seen[key]} 行已有）", "合并或删除重复行")
+            seen.setdefault(key, shown)
+        rows.append({"school_id": sid, "year": year, "grade": grade, "students": students})
+    if problems:
+        return None, problems
+    out = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
+    for c in ("year", "grade", "students"):
+        out[c] = out[c].astype(int)
+    return out, []

@@ -698,7 +698,7 @@ def check_roster(layer: readers.Layer, problems: list[Problem]) -> pd.DataFrame:
             if "entry" in f.columns:
                 rep.add(i + 1, ids[i], "entry", "入学方式为空", "填写 新生、转入 或 在读（new/transfer_in/continuing）")
             continue
-        e = aliases.normalise_value(raw, aliases.ENTRY_VALUES)
+        e = policy.entry_kind(raw)
         if e is None:
             rep.add(i + 1, ids[i], "entry", f"入学方式取值未知：“{raw}”", "填写 新生、转入 或 在读（new/transfer_in/continuing）")
         entries.append(e)

@@ -1,14 +1,15 @@
-"""Read a finished proposal folder (docs/ARCHITECTURE.md, "The proposal folder") for rendering.
+"""A proposal folder as the maps show it: the files read by :mod:`geodata.proposal` (the one
+reader of proposal folders) plus the display pieces (school colours, the proposal's fingerprint,
+the data-source line).
 
-Only files are read; nothing from ``zoning.model`` or the geodata readers is used. Required:
-``assignments.csv``, ``zones.geojson``, ``units.geojson``, ``schools.geojson``. Everything else
-(``ledger.csv``, ``metrics.json``, ``run.json``, ``barriers/roads/routes.geojson``) is optional and
-the maps leave out what is missing. Every problem is reported at once as a :class:`DataError`.
+Required: ``assignments.csv``, ``zones.geojson``, ``units.geojson``, ``schools.geojson``. Everything
+else (``ledger.csv``, ``metrics.json``, ``run.json``, ``barriers/roads/routes.geojson``) is optional
+and the maps leave out what is missing. With a second zone change the maps draw the final map
+(``assignments``); ``zone_maps`` keeps every map's rows.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
@@ -16,20 +17,11 @@ from pathlib import Path, PureWindowsPath
 import geopandas as gpd
 import pandas as pd
 
-from zoning.errors import DataError, Problem
+from geodata.proposal import LEDGER, read_proposal
 from maps.palette import color_for, school_colors
 
 log = logging.getLogger(__name__)
 
-REQUIRED = {
-    "assignments.csv": ["unit_id", "level", "school_id", "previous_school_id"],
-    "zones.geojson": ["school_id", "name", "level"],
-    "units.geojson": ["unit_id", "name"],
-    "schools.geojson": ["school_id", "name", "level"],
-}
-OPTIONAL_LAYERS = ("barriers", "roads", "routes")
-ID_COLUMNS = ("unit_id", "school_id", "previous_school_id", "primary_school", "junior_school",
-              "previous_primary_school", "previous_junior_school")
 LEVEL_ZH = {"primary": "小学", "junior": "初中", "nine_year": "九年一贯制"}
 SAMPLE_NOTICE = "示例数据，仅供演示，非官方数据"
 
@@ -50,6 +42,7 @@ class Proposal:
     roads: gpd.GeoDataFrame | None = None
     routes: gpd.GeoDataFrame | None = None
     colors: dict = field(default_factory=dict)
+    zone_maps: pd.DataFrame | None = None
 
     def color(self, school_id) -> str:
         """The school's colour on this proposal's maps (see :func:`maps.palette.school_colors`)."""
@@ -78,9 +71,10 @@ class Proposal:
         Shown on the pages instead of the folder name or the date, so that the same proposal gives
         the same page whatever its folder is called and whenever the page is built.
         """
-        cols = [c for c in ("unit_id", "level", "school_id") if c in self.assignments.columns]
+        every = self.assignments if self.zone_maps is None else self.zone_maps
+        cols = [c for c in ("unit_id", "level", "school_id") if c in every.columns]
         rows = sorted("\t".join("" if v is None else str(v) for v in r)
-                      for r in self.assignments[cols].itertuples(index=False, name=None))
+                      for r in every[cols].itertuples(index=False, name=None))
         return hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest()[:8]
 
     def source_line(self) -> str:
@@ -97,29 +91,8 @@ class Proposal:
         return "；".join(parts)
 
 
-def _norm_ids(df: pd.DataFrame) -> pd.DataFrame:
-    for c in ID_COLUMNS:
-        if c in df.columns:
-            df[c] = df[c].map(lambda v: None if pd.isna(v) or str(v).strip() == "" else str(v).strip())
-    if "name" in df.columns:
-        df["name"] = df["name"].map(lambda v: "" if pd.isna(v) else str(v))
-    return df
-
-
-def _read_geo(path: Path, problems: list[Problem]) -> gpd.GeoDataFrame | None:
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        problems.append(Problem(path.name, None, None, None, f"无法读取文件：{exc}",
-                                "请确认文件是完整的 GeoJSON（可重新运行生成方案的命令）"))
-        return None
-    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
-        gdf = gdf.to_crs(4326)
-    return _norm_ids(gdf)
-
-
 def load_proposal(proposal_dir) -> Proposal:
-    """Read a proposal folder.
+    """Read a proposal folder for drawing (through :func:`geodata.proposal.read_proposal`).
 
     Parameters
     ----------
@@ -135,82 +108,13 @@ def load_proposal(proposal_dir) -> Proposal:
     FileNotFoundError
         When the folder does not exist.
     DataError
-        With every missing file or column, in Chinese.
+        With every missing file or column and every bad row, in Chinese.
     """
-    path = Path(proposal_dir)
-    if not path.is_dir():
-        raise FileNotFoundError(2, "方案文件夹不存在", str(path))
-    problems: list[Problem] = []
-    tables: dict[str, object] = {}
-    for name, cols in REQUIRED.items():
-        f = path / name
-        if not f.exists():
-            problems.append(Problem(name, None, None, None, f"方案文件夹 {path} 中缺少 {name}",
-                                    "请先用 zoning plan 生成完整的方案文件夹，或补齐该文件"))
-            continue
-        if name.endswith(".csv"):
-            try:
-                df = _norm_ids(pd.read_csv(f, dtype=str, encoding="utf-8-sig", keep_default_na=False))
-            except Exception as exc:
-                problems.append(Problem(name, None, None, None, f"无法读取文件：{exc}",
-                                        "请用 UTF-8 编码的 CSV 保存"))
-                continue
-        else:
-            df = _read_geo(f, problems)
-            if df is None:
-                continue
-        missing = [c for c in cols if c not in df.columns]
-        for c in missing:
-            problems.append(Problem(name, None, None, c, f"缺少列 {c}",
-                                    f"请补上 {c} 列（列名见 docs/ARCHITECTURE.md“方案文件夹”）"))
-        tables[name] = df
-    if "assignments.csv" in tables and not problems:
-        a = tables["assignments.csv"]
-        if "students" in a.columns:
-            a["students"] = pd.to_numeric(a["students"], errors="coerce").fillna(0).astype(int)
-        if "unit_name" not in a.columns:
-            a["unit_name"] = ""
-        for i, row in a.iterrows():
-            if row["level"] not in ("primary", "junior"):
-                problems.append(Problem("assignments.csv", i + 1, row["unit_id"], "level",
-                                        f"学段取值未知：'{row['level']}'",
-                                        "学段应为 primary 或 junior（小学/初中）"))
-        dup = a[a.duplicated(["unit_id", "level"], keep="first")]
-        for i, row in dup.iterrows():
-            problems.append(Problem("assignments.csv", i + 1, row["unit_id"], "unit_id",
-                                    f"小区/村 {row['unit_id']} 在学段 {row['level']} 出现了不止一次",
-                                    "每个小区/村每个学段只能划入一所学校，请删去重复行"))
-    if problems:
-        raise DataError(problems)
-
-    ledger = None
-    if (path / "ledger.csv").exists():
-        ledger = _norm_ids(pd.read_csv(path / "ledger.csv", dtype={"school_id": str}, encoding="utf-8-sig"))
-    else:
-        log.warning("%s 中没有 ledger.csv：学校弹窗中不显示逐年台账", path)
-    metrics = _read_json(path / "metrics.json")
-    run = _read_json(path / "run.json")
-    layers = {}
-    for name in OPTIONAL_LAYERS:
-        f = path / f"{name}.geojson"
-        if f.exists():
-            sub: list[Problem] = []
-            layers[name] = _read_geo(f, sub)
-            if sub:
-                raise DataError(sub)
-    ids = (set(tables["schools.geojson"]["school_id"].dropna()) | set(tables["zones.geojson"]["school_id"].dropna())
-           | set(tables["assignments.csv"]["school_id"].dropna()))
-    return Proposal(path=path, assignments=tables["assignments.csv"], zones=tables["zones.geojson"],
-                    units=tables["units.geojson"], schools=tables["schools.geojson"], ledger=ledger,
-                    metrics=metrics, run=run, colors=school_colors(ids), **layers)
-
-
-def _read_json(f: Path) -> dict:
-    if not f.exists():
-        log.info("没有 %s", f)
-        return {}
-    try:
-        return json.loads(f.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError([Problem(f.name, None, None, None, f"JSON 格式错误：{exc}",
-                                 "请重新生成方案，或用文本编辑器修正该文件")]) from None
+    f = read_proposal(proposal_dir)
+    if f.ledger is None:
+        log.warning("%s 中没有 %s：学校弹窗中不显示逐年台账", f.path, LEDGER)
+    ids = (set(f.schools["school_id"].dropna()) | set(f.zones["school_id"].dropna())
+           | set(f.final["school_id"].dropna()))
+    return Proposal(path=f.path, assignments=f.final.reset_index(drop=True), zones=f.zones, units=f.units,
+                    schools=f.schools, ledger=f.ledger, metrics=f.metrics, run=f.run, barriers=f.barriers,
+                    roads=f.roads, routes=f.routes, colors=school_colors(ids), zone_maps=f.assignments)

@@ -21,9 +21,9 @@ Files written in the output folder:
 ``summary.json``
     the summary figures (for scheduled jobs).
 
-:func:`run_check` is the glue behind ``zoning check``: it loads the data folder with
-:func:`geodata.dataset.load_dataset` (imported when called, so that :mod:`zoning` itself stays
-free of geometry), runs :func:`zoning.autumn.check_enrollment` and writes the folder.
+:func:`run_check` is the pipeline of ``zoning check``: it reads and checks the data folder with
+:func:`geodata.validate.check_folder`, a proposal's zones through :mod:`geodata.proposal`, runs
+:func:`zoning.autumn.check_enrollment` (the same rules the library gives) and writes the folder.
 """
 from __future__ import annotations
 
@@ -37,19 +37,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from zoning.errors import DataError, Problem
+from geodata import proposal, readers, validate
+from geodata.outputs import proposal_folder
 from geodata.sample import SAMPLE_NOTICE as SAMPLE_NOTE  # the wording every output of the sample shares
+from geodata.sample import sample_dir
 from geodata.tabular import write_csv, write_xlsx
 from pipelines.render import render_page
-
-from . import policy
-from .autumn import (CATEGORY_NAMES_ZH, DEFAULT_TOWN_TOWNSHIPS, AutumnResult, check_enrollment,
-                     zones_from_assignments, zones_from_units)
-from .scenario import Privacy
+from zoning import policy
+from zoning.autumn import (CATEGORY_NAMES_ZH, DEFAULT_TOWN_TOWNSHIPS, AutumnResult, check_enrollment,
+                           zones_from_assignments, zones_from_units)
+from zoning.errors import DataError, Problem
+from zoning.scenario import Privacy
 
 log = logging.getLogger(__name__)
 
 SAMPLE_LABEL = "示例数据"
+#: the autumn checked when none is given (``zoning check --year`` is required; the library's default)
+DEFAULT_YEAR = 2023
 
 #: Finding name -> (title, file stem, sheet name).
 FINDINGS = {
@@ -338,8 +342,6 @@ def render_html(result: AutumnResult, is_sample: bool = False, source: str = "",
 
 def _atomic_folder(out_dir: Path, write) -> Path:
     """Call ``write(tmp_dir)`` inside :func:`geodata.outputs.proposal_folder` (written whole or not at all)."""
-    from geodata.outputs import proposal_folder
-
     with proposal_folder(out_dir) as tmp:
         write(Path(tmp))
     return Path(out_dir)
@@ -431,8 +433,6 @@ def read_roster_or_plan(path: Path, name: str, coords=None, mapping=None, units=
     Returns the normalised table and the row problems found while reading (whole-file errors
     raise :class:`DataError`). A roster with home points gets its missing unit_id from ``units``.
     """
-    from geodata import readers, validate  # imported here: they pull in geopandas
-
     parsed, problems = readers.read_mapping(mapping) if mapping else ({}, [])
     layer, more = readers.read_layer(path, name, coords=coords, mapping=parsed)
     problems = [*problems, *more]
@@ -453,22 +453,29 @@ def _raise_whole_file(problems: list[Problem], any_error: bool = False) -> None:
         raise DataError(bad)
 
 
-def read_assignments(zones_dir: Path) -> pd.DataFrame:
-    """The ``assignments.csv`` of a proposal folder."""
-    path = Path(zones_dir) / "assignments.csv"
-    if not path.exists():
-        raise DataError([Problem(str(path), None, None, None, "方案文件夹中没有 assignments.csv",
-                                 "--zones 应指向 zoning plan 生成的方案文件夹")])
-    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    missing = [c for c in ("unit_id", "level", "school_id") if c not in frame.columns]
-    if missing:
-        raise DataError([Problem("assignments.csv", None, None, c, f"缺少列“{c}”",
-                                 "请使用 zoning plan 生成的 assignments.csv") for c in missing])
-    return frame.replace({"": None})
+def proposal_zones(zones_dir: Path, year: int, units: pd.DataFrame) -> pd.DataFrame:
+    """The zones a proposal applies to the intake of ``year`` (:func:`zoning.autumn.zones_from_assignments`).
+
+    The proposal is read by :func:`geodata.proposal.read_assignments`. With a second change
+    (two zone maps) the map of ``year`` is the last one whose first intake is not after ``year``
+    (the first map before any).
+    """
+    rows = zones_map_of_year(proposal.read_assignments(Path(zones_dir)), year)
+    rows = rows.assign(school_id=rows["school_id"].replace({"": None}))
+    return zones_from_assignments(rows, units)
+
+
+def zones_map_of_year(assignments: pd.DataFrame, year: int) -> pd.DataFrame:
+    """One row per unit and level: the zone map in force for the intake of ``year``."""
+    ordered = assignments.sort_values("change_year", kind="stable")
+    started = ordered[ordered["change_year"].fillna(year) <= year]
+    first = ordered.drop_duplicates(["unit_id", "level"], keep="first")
+    latest = started.drop_duplicates(["unit_id", "level"], keep="last")
+    return pd.concat([latest, first], ignore_index=True).drop_duplicates(["unit_id", "level"], keep="first")
 
 
 def load_inputs(data_dir=None, zones_dir=None, plan_file=None, roster_file=None, coords=None,
-                mapping=None) -> CheckInputs:
+                mapping=None, year: int | None = None) -> CheckInputs:
     """Load the tables of a check from a data folder (None = the bundled sample) and overrides.
 
     The folder is read and checked by :func:`geodata.validate.check_folder`. Errors in the schools,
@@ -476,9 +483,6 @@ def load_inputs(data_dir=None, zones_dir=None, plan_file=None, roster_file=None,
     does not read (households, barriers, crossings, roads, scenario) are logged and ignored; the
     roster's row problems are handed to :func:`check_enrollment`, which lists them per pupil.
     """
-    from geodata import validate  # imported here: it pulls in geopandas
-    from geodata.sample import sample_dir
-
     is_sample = data_dir is None
     folder = Path(sample_dir()) if is_sample else Path(data_dir)
     checked = validate.check_folder(folder, coords=coords, mapping=mapping)
@@ -516,7 +520,7 @@ def load_inputs(data_dir=None, zones_dir=None, plan_file=None, roster_file=None,
         raise DataError([Problem("roster", None, None, None, "没有学籍数据（roster）",
                                  "在数据文件夹中放入 roster.csv（或 学籍.xlsx），或用 --roster 指定文件")])
     if zones_dir is not None:
-        zones = zones_from_assignments(read_assignments(Path(zones_dir)), units)
+        zones = proposal_zones(Path(zones_dir), DEFAULT_YEAR if year is None else year, units)
     else:
         zones = zones_from_units(units)
     privacy = _privacy_settings(checked)
@@ -548,7 +552,7 @@ def student_ids(inputs: CheckInputs, show_ids: bool | None = None, id_salt: str 
     return StudentIds(salt=default_salt(inputs.folder_key), show=show, salt_is_default=True)
 
 
-def run_check(data_dir=None, year: int = 2023, zones_dir=None, plan_file=None, roster_file=None,
+def run_check(data_dir=None, year: int = DEFAULT_YEAR, zones_dir=None, plan_file=None, roster_file=None,
               out_dir=None, coords=None, mapping=None, town_townships=DEFAULT_TOWN_TOWNSHIPS, *,
               show_ids: bool | None = None, id_salt: str | None = None
               ) -> tuple[AutumnResult, Path]:
@@ -564,7 +568,7 @@ def run_check(data_dir=None, year: int = 2023, zones_dir=None, plan_file=None, r
     out_dir : Path
         The folder written (default ``autumn_check_<year>`` in the working directory).
     """
-    inputs = load_inputs(data_dir, zones_dir, plan_file, roster_file, coords, mapping)
+    inputs = load_inputs(data_dir, zones_dir, plan_file, roster_file, coords, mapping, year)
     result = check_enrollment(inputs.roster, inputs.schools, inputs.zones, inputs.plan, year,
                               town_townships=tuple(town_townships), roster_file=inputs.roster_file,
                               plan_file=inputs.plan_file, extra_problems=inputs.roster_problems)

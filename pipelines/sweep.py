@@ -17,7 +17,7 @@ dotted paths of ``scenario.toml`` settings; every key must exist in :class:`zoni
     "weights.moved" = 0.3
 
 Accepted keys: the top-level settings (``base_year``, ``target_year``, ``horizon``,
-``first_intake``, ``second_change_year``, ``contiguity``, ``phase_in``, ``barrier_rule``,
+``first_intake``, ``second_change_year``, ``contiguity``, ``barrier_rule``,
 ``barrier_detour``, ``use_roads``, ``keep_indicators``, ``levels``), ``weights.<name>``,
 ``caps.<primary|junior>.<name>``, ``solver.<name>``, ``locks.<unit_id>`` (a school id, or "none"
 to drop a lock), ``schools.open.<school_id>`` / ``schools.close.<school_id>`` (a year, or "none")
@@ -30,6 +30,7 @@ values, e.g. ``03_moved=1.0_max_km=3_second_change_year=none``.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -42,8 +43,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from geodata.dataset import load_dataset
+from geodata.tabular import write_csv
+from pipelines import PlanError
+from pipelines.compare import write_comparison
+from pipelines.plan import run_plan
+from zoning.errors import format_problems
 from zoning.scenario import (Scenario, ScenarioError, apply_settings as _apply_dotted, is_none_word as _is_none,
-                             load_toml, write_scenario)
+                             load_scenario, load_toml, with_overrides, write_scenario)
 
 log = logging.getLogger(__name__)
 
@@ -212,8 +219,6 @@ def _run_in_child(run_one, scenario, out):
 def _error_text(exc: BaseException) -> str:
     problems = getattr(exc, "problems", None)
     if problems and all(hasattr(p, "problem") for p in problems):
-        from zoning.errors import format_problems
-
         return format_problems(problems)
     if isinstance(exc, ScenarioError):
         return "；".join(exc.problems)
@@ -276,11 +281,8 @@ def run_sweep(scenarios, run_one, out_dir, workers: int = 2) -> list[Path]:
             done.append(out_dir / name)
         rows.append({"name": name, "status": "成功" if ok else "失败", "message": msg,
                      "settings": json.dumps(_settings_summary(sc), ensure_ascii=False)})
-    pd.DataFrame(rows, columns=["name", "status", "message", "settings"]).to_csv(
-        out_dir / "sweep.csv", index=False, encoding="utf-8-sig")
+    write_csv(pd.DataFrame(rows, columns=["name", "status", "message", "settings"]), out_dir / "sweep.csv")
     if done:
-        from zoning.compare import write_comparison
-
         try:
             write_comparison(done, out_dir / "compare")
         except Exception as exc:  # the proposals are still there; say why the table is missing
@@ -307,21 +309,19 @@ def _settings_summary(sc: Scenario) -> dict:
 
 
 def plan_one(scenario: Scenario, out: Path, data_dir=None, coords=None, mapping=None, write_map=True) -> None:
-    """Run one proposal of a sweep with ``workflow.run_plan`` (top-level, so that it pickles).
+    """Run one proposal of a sweep with :func:`pipelines.plan.run_plan` (top-level, so that it pickles).
 
     The scenario is written next to the proposal (``<sweep>/scenarios/<name>.toml``) and handed
     to ``run_plan`` as its scenario file.
     """
-    import workflow
-
     out = Path(out)
     sc_dir = out.parent / "scenarios"
     sc_dir.mkdir(parents=True, exist_ok=True)
     sc_path = sc_dir / f"{out.name}.toml"
     write_scenario(scenario, sc_path)
     try:
-        workflow.run_plan(data_dir, out, sc_path, coords, mapping, None, write_map=write_map)
-    except getattr(workflow, "PlanError", ()) as exc:
+        run_plan(data_dir, out, sc_path, coords, mapping, None, write_map=write_map)
+    except PlanError as exc:
         raise RuntimeError(str(exc)) from None
 
 
@@ -339,11 +339,6 @@ def run_sweep_file(sweep_file, data_dir=None, scenario_path=None, out_dir=None, 
         The proposal folders written (``out_dir/<name>``); ``out_dir/compare`` holds the comparison
         and ``out_dir/sweep.csv`` the status of every run.
     """
-    import functools
-
-    from geodata.dataset import load_dataset
-    from zoning.scenario import load_scenario, with_overrides
-
     settings = load_sweep(sweep_file)
     ds = load_dataset(data_dir, coords=coords, mapping=mapping)
     base = load_scenario(scenario_path or getattr(ds, "scenario_path", None))

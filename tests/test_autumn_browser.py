@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from tests import _autumn_fixtures as fx
-from zoning import autumn_report as rep
+from pipelines import autumn as rep
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -75,7 +75,9 @@ def test_proposal_zones_make_pupils_out_of_zone(tmp_path):
     proposal.mkdir()
     pd.DataFrame({"unit_id": ["U1", "U1", "U2", "U2", "U3", "U3"],
                   "level": ["primary", "junior"] * 3,
-                  "school_id": ["P1", "J1", "P1", "N1", "N1", "N1"]}).to_csv(
+                  "school_id": ["P1", "J1", "P1", "N1", "N1", "N1"],
+                  "previous_school_id": ["P1", "J1", "P1", "J1", "N1", "N1"],
+                  "students": [40, 30, 30, 20, 10, 10], "change_year": [2023] * 6}).to_csv(
         proposal / "assignments.csv", index=False)
     out = tmp_path / "out"
     res = check(SMALL, "--year", 2023, "--zones", proposal, "--out", out)
@@ -84,6 +86,24 @@ def test_proposal_zones_make_pupils_out_of_zone(tmp_path):
     assert len(ooz) == 48 and set(ooz["片区学校代码"]) == {"N1"}  # J1's 48 new pupils live in U2
     rate = pd.read_csv(out / "nearby_rate.csv", encoding="utf-8-sig", dtype=str)
     assert rate.loc[rate["学校代码"] == "J1", "是否违规"].tolist() == ["是"]
+
+
+def test_second_change_proposal_checks_the_map_of_the_year(tmp_path):
+    """A proposal with a second change (two zone maps, told apart by change_year): the autumn of
+    2023 is checked against the first map, 2025 would be against the second."""
+    proposal = tmp_path / "proposal"
+    proposal.mkdir()
+    first = {"unit_id": ["U1", "U1", "U2", "U2", "U3", "U3"], "level": ["primary", "junior"] * 3,
+             "school_id": ["P1", "J1", "P1", "J1", "N1", "N1"], "students": [40, 30, 30, 20, 10, 10],
+             "previous_school_id": ["P1", "J1", "P1", "J1", "N1", "N1"], "change_year": [2023] * 6}
+    second = dict(first, school_id=["P1", "J1", "P1", "N1", "N1", "N1"], change_year=[2025] * 6)
+    pd.concat([pd.DataFrame(first), pd.DataFrame(second)]).to_csv(proposal / "assignments.csv", index=False)
+    res = check(SMALL, "--year", 2023, "--zones", proposal, "--out", tmp_path / "out")
+    assert res.exit_code == 0, res.output + res.stderr
+    assert len(pd.read_csv(tmp_path / "out" / "out_of_zone.csv", encoding="utf-8-sig")) == 0
+    res = check(SMALL, "--year", 2025, "--zones", proposal, "--out", tmp_path / "out2025")
+    ooz = pd.read_csv(tmp_path / "out2025" / "out_of_zone.csv", encoding="utf-8-sig", dtype=str)
+    assert res.exit_code == 1 and len(ooz) == 48 and set(ooz["片区学校代码"]) == {"N1"}
 
 
 def test_plan_file_overrides_the_folder_plan(tmp_path):

@@ -1,4 +1,4 @@
-"""The autumn-check writers (zoning.autumn_report): HTML, CSV, XLSX, atomic folder, privacy."""
+"""The autumn-check writers (pipelines.autumn): HTML, CSV, XLSX, atomic folder, privacy."""
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +13,7 @@ import pytest
 
 from zoning.errors import Problem
 from tests import _autumn_fixtures as fx
-from zoning import autumn_report as rep
+from pipelines import autumn as rep
 from zoning.autumn import check_enrollment
 
 DATA = Path(__file__).resolve().parent / "data"

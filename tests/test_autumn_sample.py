@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 import cli
 from zoning import policy
-from zoning.autumn_report import summary_rows
+from pipelines.autumn import summary_rows
 
 SAMPLE = Path(__file__).resolve().parents[1] / "geodata" / "sample" / "data"
 pytestmark = pytest.mark.skipif(
@@ -38,7 +38,7 @@ def planted() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory):
-    from zoning.autumn_report import run_check
+    from pipelines.autumn import run_check
 
     out = tmp_path_factory.mktemp("sample") / "check"
     result, folder = run_check(None, 2023, out_dir=out)

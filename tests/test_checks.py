@@ -6,7 +6,7 @@ from conftest import grid_problem
 from zoning.checks import run_checks, structural_failures
 from zoning.model import build_model, solve_model
 from zoning.scenario import Scenario
-from workflow import assignments_table
+from pipelines.plan import assignments_table
 
 ROWS = ["AAAB",
         "AABB",

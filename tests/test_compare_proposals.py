@@ -15,13 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from zoning.errors import DataError
-from zoning.compare import (
-    best_marks,
-    compare_proposals,
-    first_year_within_limits,
-    proposal_names,
-    write_comparison,
-)
+from pipelines.compare import compare_proposals, write_comparison
+from zoning.compare import best_marks, first_year_within_limits, proposal_names
 
 DATA = Path(__file__).resolve().parent / "data"
 A, B = DATA / "compare_a", DATA / "compare_b"

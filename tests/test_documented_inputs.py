@@ -19,11 +19,12 @@ from click.testing import CliRunner
 
 from cli import main
 from conftest import grid_frames
-from workflow import assignments_table
+from pipelines.plan import assignments_table
 from zoning.checks import run_checks, structural_failures
 from zoning.explain import presolve
 from zoning.metrics import plan_metrics
-from zoning.model import build_model, pair_rules, solve_model
+from zoning.model import build_model, solve_model
+from zoning.pairs import pair_rules
 from zoning.problem import ZoningProblem, euclidean_pairs
 from zoning.scenario import Caps, Scenario, ScenarioError
 

@@ -12,6 +12,7 @@ import shapely
 
 from geodata import aliases, readers
 from geodata.validate import check_folder
+from zoning import policy
 
 FORMATS = Path(__file__).resolve().parent / "data" / "formats"
 TRUTH_IDS = ["F01", "F02", "F03"]
@@ -157,8 +158,8 @@ def test_aliases_cover_the_brief():
     assert p["计划班数"] == "planned_classes" and p["计划人数"] == "planned_students"
     assert aliases.normalise_value("九年一贯制", aliases.LEVEL_VALUES) == "nine_year"
     assert aliases.normalise_value("初中", aliases.LEVEL_VALUES) == "junior"
-    assert [aliases.normalise_value(v, aliases.ENTRY_VALUES) for v in ("新生", "转入", "在读")] == \
-        ["new", "transfer_in", "continuing"]
+    assert [policy.entry_kind(v) for v in ("新生", "转入", "在读", "插班")] == \
+        ["new", "transfer_in", "continuing", "transfer_in"]
     assert aliases.normalise_value("高中", aliases.LEVEL_VALUES) is None
 
 

@@ -25,8 +25,9 @@ from zoning.indicators import (
     rooms_needed,
     school_indicators,
     thresholds_for,
-    write_indicator_report,
 )
+from pipelines import indicators as indicator_pipeline
+from pipelines.indicators import write_indicator_report
 
 # --------------------------------------------------------------------------------------------
 # the worked example (SPEC §5.3)
@@ -403,6 +404,4 @@ def test_report_files_escaped_and_atomic(tmp_path):
 
 def test_data_error_class_is_the_shared_one():
     # the CLI catches zoning.errors.DataError; run_indicators raises it for unusable data
-    from zoning import indicators
-
-    assert indicators.DataError is DataError
+    assert indicator_pipeline.DataError is DataError

@@ -24,7 +24,7 @@ ROOMS_SHORT = ("平罗五中", "平罗六中", "黄渠桥")  # SPEC: 黄渠桥�
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    from zoning.indicators import run_indicators
+    from pipelines.indicators import run_indicators
 
     out = run_indicators(None, out=tmp_path_factory.mktemp("sample") / "ind")
     return out, pd.read_csv(out / "indicators.csv")

@@ -9,7 +9,7 @@ from zoning.explain import presolve
 from zoning.model import build_model, solve_model, zone_objective
 from zoning.projection import ZoneMaps
 from zoning.scenario import Scenario
-from workflow import assignments_table
+from pipelines.plan import assignments_table
 
 
 def scenario(**kw):

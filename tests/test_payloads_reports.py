@@ -27,7 +27,7 @@ from jinja2 import UndefinedError
 
 import cli
 from pipelines.render import render_page
-from zoning import autumn_report as rep
+from pipelines import autumn as rep
 
 DATA = Path(__file__).resolve().parent / "data"
 CHROMIUM = "/usr/bin/chromium"

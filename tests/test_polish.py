@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import grid_problem
-from workflow import assignments_table
+from pipelines.plan import assignments_table
 from zoning import highs
 from zoning.checks import run_checks, structural_failures
 from zoning.model import _extract_zones, build_model, repair_plan, solve_model, zone_objective

@@ -8,7 +8,7 @@ from zoning.checks import run_checks, structural_failures
 from zoning.model import build_model, solve_model
 from zoning.projection import ZoneMaps, ledger, project
 from zoning.scenario import Scenario
-from workflow import assignments_table
+from pipelines.plan import assignments_table
 
 
 def test_two_school_three_year_projection_by_hand():

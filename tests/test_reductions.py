@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from conftest import grid_problem, random_grid
-from workflow import assignments_table
+from pipelines.plan import assignments_table
 from zoning.checks import run_checks, structural_failures
 from zoning.model import build_model, settled_pairs, solve_model
 from zoning.scenario import Scenario

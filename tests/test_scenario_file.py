@@ -304,7 +304,7 @@ yellow = 0.95
 
 def full_scenario() -> Scenario:
     sc = Scenario(base_year=2021, target_year=2024, horizon=2030, first_intake=2023, levels=("primary",),
-                  contiguity=False, phase_in=False, second_change_year=2026, barrier_rule="penalise",
+                  contiguity=False, second_change_year=2026, barrier_rule="penalise",
                   barrier_detour=2.0, use_roads=False, keep_indicators=True,
                   locks={"U.01": "S08", "小区7": "城关八小"}, open_schools={"P09": 2023},
                   close_schools={"P05": 2026}, survival={"g1-g2": 0.98, "6": 1.02},

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from zoning.scenario import Scenario, ScenarioError, load_scenario, scenario_to_toml
-from zoning.sweep import expand, load_sweep, run_sweep, safe_name
+from pipelines.sweep import expand, load_sweep, run_sweep, safe_name
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -171,7 +171,7 @@ def test_run_sweep_sequential_and_all_failing(tmp_path):
 @pytest.mark.slow
 def test_run_sweep_file_with_the_real_pipeline(tmp_path):
     """Two real proposals of the small data folder (real reader, model, HiGHS), then compare."""
-    from zoning.sweep import run_sweep_file
+    from pipelines.sweep import run_sweep_file
 
     sweep = write(tmp_path, '[grid]\n"weights.moved" = [0.0, 5.0]\n')
     out = tmp_path / "sweep"

@@ -67,16 +67,11 @@ ROSTER_OPTIONAL = ("entry_date",)
 SCHOOL_COLUMNS = ("school_id", "name", "level")
 PLAN_COLUMNS = ("school_id", "year", "grade", "planned_classes", "planned_students")
 ZONE_COLUMNS = ("unit_id", "level", "school_id")
-ENTRIES = ("new", "transfer_in", "continuing")
 DEFAULT_TOWN_TOWNSHIPS = ("城关镇",)
-
-ENTRY_ALIASES = {
-    "new": "new", "新生": "new", "新入学": "new", "招生": "new",
-    "transfer_in": "transfer_in", "transfer": "transfer_in", "转入": "transfer_in",
-    "转学": "transfer_in", "插班": "transfer_in",
-    "continuing": "continuing", "在读": "continuing", "升级": "continuing", "在籍": "continuing",
-}
-ENTRY_NAMES_ZH = {"new": "新生", "transfer_in": "转入", "continuing": "在读"}
+#: One entry vocabulary for the roster, in the kernel (``zoning check`` reads the same one).
+ENTRIES = policy.ENTRIES
+ENTRY_ALIASES = policy.ENTRY_ALIASES
+ENTRY_NAMES_ZH = policy.ENTRY_NAMES_ZH
 CATEGORY_NAMES_ZH = {"normal": "正常", "large": "大班额", "huge": "超大班额"}
 
 _ZH_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -231,7 +226,7 @@ def _school_tables(schools: pd.DataFrame) -> pd.DataFrame:
     if problems:
         raise DataError(problems)
     s["name"] = [str(n) if str(n).strip() else sid for n, sid in zip(s["name"], s["school_id"])]
-    s["size_limit_eff"] = s["size_limit"].fillna(s["level"].map(policy.SIZE_LIMIT)).astype(int)
+    s["size_limit_eff"] = [int(policy.size_limit(k, o)) for k, o in zip(s["level"], s["size_limit"])]
     return s.set_index("school_id", drop=False)
 
 
@@ -406,8 +401,7 @@ def normalise_roster(roster: pd.DataFrame, schools: pd.DataFrame, zones: pd.Data
     gmap = {u: parse_grade(u) for u in pd.unique(grade_raw) if not _is_nan(u)}
     r["grade"] = pd.array([gmap.get(v) if not _is_nan(v) else None for v in grade_raw], dtype="Int64")
     entry_raw = roster["entry"].astype(object)
-    emap = {u: ENTRY_ALIASES.get(str(u).strip(), ENTRY_ALIASES.get(str(u).strip().lower()))
-            for u in pd.unique(entry_raw) if not _is_nan(u)}
+    emap = {u: policy.entry_kind(u) for u in pd.unique(entry_raw) if not _is_nan(u)}
     r["entry"] = [emap.get(v) if not _is_nan(v) else None for v in entry_raw]
     if "entry_date" in roster.columns:
         raw = roster["entry_date"]
@@ -506,9 +500,8 @@ def _merge_problems(own: list[Problem], extra: list[Problem], r: pd.DataFrame) -
 
 def _class_limits(pupils: pd.DataFrame, schools: pd.DataFrame) -> np.ndarray:
     override = pupils["school_id"].map(schools["class_limit"]).to_numpy(dtype=float)
-    default = np.where(pupils["grade"].to_numpy() <= 6, policy.CLASS_LIMIT["primary"],
-                       policy.CLASS_LIMIT["junior"])
-    return np.where(np.isnan(override), default, override).astype(int)
+    grades = pupils["grade"].to_numpy()
+    return np.array([policy.class_limit(int(g), o) for g, o in zip(grades, override)], dtype=float).astype(int)
 
 
 def _check_plan(ok: pd.DataFrame, plan: pd.DataFrame | None, schools: pd.DataFrame) -> pd.DataFrame:
@@ -551,8 +544,7 @@ def _check_classes(ok: pd.DataFrame, schools: pd.DataFrame
     c["limit"] = _class_limits(c, schools)
     c["over_by"] = (c["students"] - c["limit"]).clip(lower=0)
     sizes = c["students"].to_numpy()
-    c["category"] = np.where(sizes >= policy.HUGE_CLASS_MIN, "huge",
-                             np.where(sizes >= policy.LARGE_CLASS_MIN, "large", "normal"))
+    c["category"] = [policy.class_category(int(n)) for n in sizes]
     c["violation"] = c["over_by"] > 0
     c["name"] = c["school_id"].map(schools["name"])
     summary = c.groupby(["school_id", "grade"], sort=True).agg(
@@ -578,7 +570,7 @@ def _check_school_size(ok: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
     s["students"] = s["school_id"].map(counts).fillna(0).astype(int)
     s["limit"] = schools["size_limit_eff"].astype(int).to_numpy()
     s["over_by"] = (s["students"] - s["limit"]).clip(lower=0)
-    s["violation"] = s["over_by"] > 0
+    s["violation"] = policy.over_size(s["students"], s["limit"])
     return s.sort_values("school_id", kind="stable").reset_index(drop=True)
 
 
@@ -663,7 +655,7 @@ def _check_transfers(ok: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
     tr["class_students"] = base_class.reindex(ckeys).fillna(0).astype(int).to_numpy() + tr["earlier_class"]
     tr["size_limit"] = tr["school_id"].map(schools["size_limit_eff"]).astype(int)
     tr["class_limit"] = _class_limits(tr, schools)
-    over_size = tr["school_students"] > tr["size_limit"]
+    over_size = policy.over_size(tr["school_students"], tr["size_limit"])
     over_class = tr["class_students"] > tr["class_limit"]
     reasons = []
     for a, b, row in zip(over_size, over_class, tr.itertuples()):

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from . import policy
-from .model import map_pairs, pair_rules, zone_pieces
+from .model import map_pairs
+from .pairs import pair_rules, zone_pieces
 from .problem import ZoningProblem
 from .projection import ZoneMaps, project, ledger as make_ledger
 from .scenario import Scenario
@@ -30,6 +31,7 @@ class CheckResult:
     title: str  # Chinese
     failures: list = field(default_factory=list)  # dicts with a Chinese "detail" and where-fields
     notes: list = field(default_factory=list)  # accepted exceptions, reported but not failures
+    accepted: list = field(default_factory=list)  # limits over but allowed (where-fields and detail)
 
     @property
     def ok(self) -> bool:
@@ -189,7 +191,7 @@ def check_open_schools(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenar
 
 def _breaks(problem: ZoningProblem, scenario: Scenario, level: str, start: int, arr: np.ndarray, rule: str):
     """Units of a map whose pair breaks ``rule`` ("within_cap" or "barrier_ok") as
-    :func:`zoning.model.pair_rules` defines it: ``[(unit, school, distance_m, limit_m)]``.
+    :func:`zoning.pairs.pair_rules` defines it: ``[(unit, school, distance_m, limit_m)]``.
 
     A pair the rules allow (the current zone, a lock, a unit's fallback) breaks nothing; a pair to a
     usable school that the problem does not list is judged by its straight-line distance.
@@ -212,7 +214,7 @@ def _breaks(problem: ZoningProblem, scenario: Scenario, level: str, start: int, 
 
 
 def check_distance_caps(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario, levels) -> CheckResult:
-    """Trips within the unit's distance limit (:func:`zoning.model.distance_limits`): the absolute
+    """Trips within the unit's distance limit (:func:`zoning.pairs.distance_limits`): the absolute
     cap and the cap relative to the current trip, never below the nearest usable school; the
     current zone and locks are exempt."""
     res = CheckResult("distance_caps", "上学距离不超过上限（最近的学校除外）")
@@ -248,7 +250,7 @@ def check_locks(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario, lev
 
 def check_barriers(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario, levels) -> CheckResult:
     """No primary pupil is sent across a barrier without a crossing (unless the scenario allows it);
-    the current zone, a lock and a unit's only choice are exempt (:func:`zoning.model.pair_rules`)."""
+    the current zone, a lock and a unit's only choice are exempt (:func:`zoning.pairs.pair_rules`)."""
     res = CheckResult("barriers", "小学生上学不穿越铁路、干道、水渠等障碍")
     if "primary" not in levels or scenario.barrier_rule != "forbid":
         return res
@@ -260,46 +262,97 @@ def check_barriers(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario, 
 
 
 # ------------------------------------------------------------------------------ limits
-def check_limits(problem: ZoningProblem, ledger: pd.DataFrame, scenario: Scenario) -> list[CheckResult]:
-    """Class, size and classroom limits on the projected ledger, years from the first intake on.
+def _class_verdict(problem: ZoningProblem, row, s: int, judged: bool, res: CheckResult) -> None:
+    """Class limit of one ledger row: each grade over its limit is a failure when its cohort is new
+    (entered after the base year, in a year the plan is judged) and accepted otherwise (pupils
+    enrolled before the new zones keep their classes)."""
+    for g in range(1, 10):
+        n, c = getattr(row, f"students_g{g}"), getattr(row, f"classes_g{g}")
+        limit = problem.class_limit[s, g - 1]
+        if not policy.over_class_limit(n, c, limit):
+            continue
+        entry = {"school_id": row.school_id, "year": int(row.year), "grade": g,
+                 "short_by": int(n - c * limit),
+                 "detail": f"{row.name} {row.year} 年 {g} 年级 {n} 人分 {c} 个班，超过班额 {limit:.0f}"}
+        if judged and policy.is_new_cohort(g, row.year, problem.base_year):
+            res.failures.append(entry)
+        else:
+            res.accepted.append(entry)
 
-    New classes must be within the class limit every year; enrollment within the size limit and
-    seat capacity from the target year on, and not above the base year before it; classes of the
-    new cohorts within the classrooms left free.
+
+def _size_verdict(problem: ZoningProblem, row, s: int, judged: bool, base_students: float,
+                  scenario: Scenario, res: CheckResult) -> None:
+    """School size of one ledger row: over the school's cap (:func:`zoning.policy.size_cap`) is a
+    failure when also over what the year allows (:func:`zoning.policy.size_allowed`: no growth
+    before the target year) and accepted otherwise."""
+    cap = problem.size_cap()[s]
+    if not policy.over_size(row.students, cap):
+        return
+    allowed = policy.size_allowed(cap, row.year, problem.base_year, scenario.target_year, base_students)
+    entry = {"school_id": row.school_id, "year": int(row.year), "limit": float(allowed),
+             "short_by": int(round(row.students - allowed)),
+             "detail": f"{row.name} {row.year} 年在校生 {row.students} 人，超过 {allowed:.0f} 人的上限 "
+                       f"{row.students - allowed:.0f} 人"}
+    if judged and policy.over_size(row.students, allowed):
+        res.failures.append(entry)
+    else:
+        entry["detail"] = (f"{row.name} {row.year} 年在校生 {row.students} 人，超过上限 {cap:.0f} 人"
+                           f"（未超过基年人数，目标年份前允许逐年化解）" if judged else
+                           f"{row.name} {row.year} 年在校生 {row.students} 人，超过上限 {cap:.0f} 人（新片区实施前）")
+        res.accepted.append(entry)
+
+
+def _rooms_verdict(problem: ZoningProblem, row, s: int, judged: bool, res: CheckResult) -> None:
+    """Classrooms of one ledger row: more classes than classrooms is a failure when new cohorts are
+    among the classes (enrolled classes are not moved) and accepted otherwise."""
+    rooms = problem.classrooms[s]
+    if not policy.over_classrooms(row.classes, rooms):
+        return
+    new_classes = sum(getattr(row, f"classes_g{g}") for g in range(1, 10)
+                      if policy.is_new_cohort(g, row.year, problem.base_year))
+    entry = {"school_id": row.school_id, "year": int(row.year),
+             "short_by": int(min(row.classes - rooms, new_classes)) if new_classes else int(row.classes - rooms),
+             "detail": f"{row.name} {row.year} 年有 {row.classes} 个班、{rooms:.0f} 间教室，缺 {row.classes - rooms:.0f} 间"}
+    if judged and new_classes > 0:
+        res.failures.append(entry)
+    else:
+        res.accepted.append(entry)
+
+
+def check_limits(problem: ZoningProblem, ledger: pd.DataFrame, scenario: Scenario) -> list[CheckResult]:
+    """Class, size and classroom limits on the projected ledger, judged by the kernel's rules.
+
+    Every limit the ledger flags for a school and year (``over_class_limit``, ``over_size_limit``,
+    ``over_classrooms``) is here, either as a failure or as accepted: years before the first intake
+    (the current state, not the plan's doing) are accepted; from the first intake on, new classes
+    must be within the class limit, enrollment within the size cap from the target year on and not
+    above the base year before it, and classes of the new cohorts within the classrooms.
     """
     cls = CheckResult("class_limit", "新开班级不超过班额上限")
     size = CheckResult("size_limit", "学校规模不超过校额上限（目标年份前不再增长）")
     rooms = CheckResult("classrooms", "班级数不超过教室数")
     sidx = problem.school_index()
-    base = ledger[ledger["year"] == problem.base_year].set_index("school_id")
-    for row in ledger[ledger["year"] >= scenario.intake_year].itertuples():
+    base = ledger[ledger["year"] == problem.base_year].set_index("school_id")["students"]
+    for row in ledger.itertuples():
         s = sidx[row.school_id]
-        k = row.year - problem.base_year
-        # class limit, new cohorts only (pupils enrolled before the new zones keep their classes)
-        for g in range(1, 10):
-            gb = g - k
-            if gb >= 1 and (gb <= 6) == (g <= 6):
-                continue
-            n, c = getattr(row, f"students_g{g}"), getattr(row, f"classes_g{g}")
-            if c > 0 and int(np.ceil(n / c)) > problem.class_limit[s, g - 1]:
-                cls.failures.append({"school_id": row.school_id, "year": row.year, "grade": g,
-                                     "short_by": int(n - c * problem.class_limit[s, g - 1]),
-                                     "detail": f"{row.name} {row.year} 年 {g} 年级 {n} 人分 {c} 个班，超过班额 {problem.class_limit[s, g - 1]:.0f}"})
-        limit = problem.size_cap()[s]
-        base_students = base.loc[row.school_id, "students"] if row.school_id in base.index else 0
-        allowed = limit if row.year >= scenario.target_year else max(limit, base_students)
-        if np.isfinite(allowed) and row.students > allowed + 0.5:
-            size.failures.append({"school_id": row.school_id, "year": row.year, "limit": float(allowed),
-                                  "short_by": int(round(row.students - allowed)),
-                                  "detail": f"{row.name} {row.year} 年在校生 {row.students} 人，超过 {allowed:.0f} 人的上限 {row.students - allowed:.0f} 人"})
-        new_classes = sum(getattr(row, f"classes_g{g}") for g in range(1, 10)
-                          if not (g - k >= 1 and (g - k <= 6) == (g <= 6)))
-        if np.isfinite(problem.classrooms[s]) and row.classes > problem.classrooms[s] and new_classes > 0:
-            # counted only when new cohorts are what does not fit: enrolled classes are not moved
-            rooms.failures.append({"school_id": row.school_id, "year": row.year,
-                                   "short_by": int(min(row.classes - problem.classrooms[s], new_classes)),
-                                   "detail": f"{row.name} {row.year} 年有 {row.classes} 个班、{problem.classrooms[s]:.0f} 间教室，缺 {row.classes - problem.classrooms[s]:.0f} 间"})
+        judged = row.year >= scenario.intake_year
+        _class_verdict(problem, row, s, judged, cls)
+        _size_verdict(problem, row, s, judged, float(base.get(row.school_id, 0)), scenario, size)
+        _rooms_verdict(problem, row, s, judged, rooms)
     return [cls, size, rooms]
+
+
+def limit_verdicts(results) -> dict:
+    """``{(limit, school_id, year): "failure" | "accepted"}`` of the limit checks (a failure wins)."""
+    out = {}
+    for r in results:
+        if r.name not in LIMITS:
+            continue
+        for f in r.accepted:
+            out.setdefault((r.name, f["school_id"], f["year"]), "accepted")
+        for f in r.failures:
+            out[(r.name, f["school_id"], f["year"])] = "failure"
+    return out
 
 
 # ------------------------------------------------------------------------------ all together
@@ -363,6 +416,9 @@ def format_results(results) -> str:
             lines.append(f"      - {f['detail']}")
         for n in r.notes[:10]:
             lines.append(f"      · 说明：{n}")
+        if r.accepted:
+            lines.append(f"      · 说明：另有 {len(r.accepted)} 处超限属现状或在校生原有班级、未增长，不计为未通过"
+                         f"（如 {r.accepted[0]['detail']}）")
         if len(r.failures) > 20:
             lines.append(f"      … 另有 {len(r.failures) - 20} 处")
     return "\n".join(lines)

@@ -1,8 +1,9 @@
-"""Comparing proposal folders side by side (``zoning compare``).
+"""Comparing proposals side by side (the table of ``zoning compare``), on plain tables.
 
-Reads only the files of finished proposal folders (``ledger.csv`` required; ``metrics.json``,
-``indicators.csv``, ``coefficients.csv`` used when present) and builds one table with a column per
-proposal. The best value of each row is marked; a row whose values are all equal, or that is text,
+Each proposal is given as its tables (``ledger`` required; ``metrics``, ``run``, ``indicators``,
+``coefficients`` used when present); :func:`comparison_table` builds one table with a column per
+proposal. Nothing here reads or writes a file: reading the proposal folders and writing the page,
+the workbook and the comparison map is :mod:`pipelines.compare`. The best value of each row is marked; a row whose values are all equal, or that is text,
 has no mark. Direction of each row (``df.attrs["better"]``): fewer schools over a limit, an earlier
 first year within limits, smaller classes, fewer pupils moved, shorter trips, fewer indicator
 failures and smaller difference coefficients are better; a larger share within the service radius
@@ -11,21 +12,13 @@ compact).
 """
 from __future__ import annotations
 
-import io
-import json
 import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl import load_workbook
-from openpyxl.styles import Font, PatternFill
 
-from zoning.errors import DataError, Problem
-from geodata.tabular import save_workbook, write_csv
-from pipelines.render import render_page
 from zoning import policy
-from zoning.indicators import atomic_folder
 
 log = logging.getLogger(__name__)
 
@@ -51,61 +44,6 @@ def _flag(df: pd.DataFrame, col: str) -> pd.Series:
     if col not in df.columns:
         return pd.Series(True, index=df.index)
     return _bool_series(df[col])
-
-
-def _read_proposal(d: Path, problems: list[Problem]) -> dict | None:
-    d = Path(d)
-    if not d.is_dir():
-        problems.append(Problem(str(d), None, None, None, f"方案文件夹不存在：{d}",
-                                "指定由 zoning plan 生成的方案文件夹"))
-        return None
-    out: dict = {"dir": d}
-    ledger_path = d / "ledger.csv"
-    if not ledger_path.exists():
-        problems.append(Problem(f"{d.name}/ledger.csv", None, None, None, "方案文件夹中没有 ledger.csv",
-                                "用 zoning plan 重新生成该方案，或检查文件夹是否选错"))
-    else:
-        try:
-            ledger = pd.read_csv(ledger_path, dtype={"school_id": str})
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            problems.append(Problem(f"{d.name}/ledger.csv", None, None, None, f"无法读取：{exc}",
-                                    "用 zoning plan 重新生成该方案"))
-            ledger = None
-        if ledger is not None:
-            missing = [c for c in ("school_id", "year") if c not in ledger.columns]
-            for c in missing:
-                problems.append(Problem(f"{d.name}/ledger.csv", None, None, c, f"缺少列 {c}",
-                                        "用 zoning plan 重新生成该方案"))
-            if not missing:
-                ledger["year"] = pd.to_numeric(ledger["year"], errors="coerce")
-                bad = ledger["year"].isna()
-                for pos in np.flatnonzero(bad.to_numpy()):
-                    problems.append(Problem(f"{d.name}/ledger.csv", int(pos) + 1, str(ledger["school_id"].iloc[pos]),
-                                            "year", "年份不是整数", "填写四位数年份"))
-                out["ledger"] = ledger[~bad].assign(year=lambda t: t["year"].astype(int))
-    out["metrics"] = _read_json(d / "metrics.json", d, problems)
-    out["run"] = _read_json(d / "run.json", d, problems)
-    for name in ("indicators", "coefficients"):
-        p = d / f"{name}.csv"
-        if p.exists():
-            try:
-                out[name] = pd.read_csv(p, dtype={"school_id": str})
-            except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-                problems.append(Problem(f"{d.name}/{name}.csv", None, None, None, f"无法读取：{exc}",
-                                        "删除该文件或重新生成方案"))
-    return out
-
-
-def _read_json(p: Path, d: Path, problems: list[Problem]) -> dict:
-    if not p.exists():
-        return {}
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        problems.append(Problem(f"{d.name}/{p.name}", None, None, None, f"JSON 格式错误：{exc}",
-                                "用 zoning plan 重新生成该方案"))
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def proposal_names(dirs) -> list[str]:
@@ -147,34 +85,28 @@ def first_year_within_limits(ledger: pd.DataFrame):
     return DASH
 
 
-def compare_proposals(dirs) -> pd.DataFrame:
-    """One table comparing proposal folders, a column per proposal.
+def comparison_table(props: list[dict], names: list[str], dirs=()) -> pd.DataFrame:
+    """One table comparing proposals, a column per proposal.
 
     Parameters
     ----------
-    dirs : list of Path
-        Proposal folders (SPEC §3). ``ledger.csv`` is required; the other files are used when
-        present, "—" otherwise.
+    props : list of dict
+        One per proposal: ``ledger`` (DataFrame with ``school_id`` and an integer ``year``,
+        required), ``metrics`` and ``run`` (dicts, may be empty), ``indicators`` and
+        ``coefficients`` (DataFrames, optional keys).
+    names : list of str
+        The column of each proposal (see :func:`proposal_names`).
+    dirs : list, optional
+        Where each proposal came from (kept in ``attrs["dirs"]``).
 
     Returns
     -------
     DataFrame
-        Index ``项目`` (Chinese row labels), one column per proposal (:func:`proposal_names`).
-        Values are numbers, text, None ("never reached", in the first-year row) or "—" (no data).
-        ``df.attrs`` holds ``better`` ({row: "lower" | "higher" | None}), ``format`` ({row:
-        "int" | "m" | "pct" | "cv" | "year" | "text"}), ``group`` ({row: section}) and ``dirs``.
-
-    Raises
-    ------
-    DataError
-        When a folder or its ledger is missing or unreadable (every problem at once).
+        Index ``项目`` (Chinese row labels), one column per proposal. Values are numbers, text,
+        None ("never reached", in the first-year row) or "—" (no data). ``df.attrs`` holds
+        ``better`` ({row: "lower" | "higher" | None}), ``format`` ({row: "int" | "m" | "pct" |
+        "cv" | "year" | "text"}), ``group`` ({row: section}) and ``dirs``.
     """
-    dirs = [Path(d) for d in dirs]
-    problems: list[Problem] = []
-    props = [_read_proposal(d, problems) for d in dirs]
-    if any(p.severity == "error" for p in problems):
-        raise DataError(problems)
-    names = proposal_names(dirs)
     rows: list[tuple[str, str, str | None, str, list]] = []  # group, label, better, fmt, values
 
     def add(group, label, better, fmt, values):
@@ -382,98 +314,3 @@ def display_frame(df: pd.DataFrame, star: bool = True) -> pd.DataFrame:
             out.at[label, col] = ("★ " + t) if star and marks.at[label, col] else t
     out.insert(0, "分组", [df.attrs.get("group", {}).get(i, "") for i in df.index])
     return out
-
-
-def _page_rows(df: pd.DataFrame) -> list[dict]:
-    """The comparison's rows as the template's rows: a group heading when the group changes, cells
-    as text (best values with ★, text rows left-aligned)."""
-    marks = best_marks(df)
-    fmt = df.attrs.get("format", {})
-    groups = df.attrs.get("group", {})
-    rows, last_group = [], None
-    for label in df.index:
-        grp = groups.get(label, "")
-        cells = [{"text": str(label), "cls": "t"}]
-        for col in df.columns:
-            t = format_value(df.at[label, col], fmt.get(label, "text"))
-            cls = (["t"] if fmt.get(label) == "text" else []) + (["best"] if marks.at[label, col] else [])
-            cells.append({"text": ("★ " + t) if marks.at[label, col] else t, "cls": " ".join(cls)})
-        rows.append({"group": grp if grp != last_group else None, "cells": cells})
-        last_group = grp
-    return rows
-
-
-def comparison_html(df: pd.DataFrame, map_file: str | None, notes: list[str]) -> str:
-    """The comparison page (pipelines/templates/compare.html; every data value an escaped variable)."""
-    dirs = df.attrs.get("dirs", [])
-    return render_page(
-        "compare.html", proposals=[{"name": str(n), "dir": str(d)} for n, d in zip(df.columns, dirs)],
-        map_file=map_file or "", notes=list(notes), columns=[str(c) for c in df.columns],
-        rows=_page_rows(df))
-
-
-def write_comparison(dirs, out_dir) -> Path:
-    """Compare proposal folders and write ``compare.html``, ``compare.xlsx``, ``compare.csv`` and
-    ``compare_map.html`` (of the first two proposals; :mod:`maps.compare`).
-
-    The folder is written under a temporary name and renamed when complete. The page is the
-    template ``pipelines/templates/compare.html`` (data as escaped variables only); the tables go
-    through :mod:`geodata.tabular` (formula-like cells inert, the same bytes for the same input).
-
-    Returns
-    -------
-    Path
-        The output folder.
-    """
-    dirs = [Path(d) for d in dirs]
-    df = compare_proposals(dirs)
-    out_dir = Path(out_dir)
-    notes: list[str] = []
-    disp = display_frame(df)
-    with atomic_folder(out_dir) as tmp:
-        map_file = _comparison_map(dirs, tmp, notes)
-        write_csv(disp.reset_index(), tmp / "compare.csv")
-        _write_xlsx(df, disp, tmp / "compare.xlsx", notes)
-        (tmp / "compare.html").write_text(comparison_html(df, map_file, notes), encoding="utf-8")
-    log.info("方案比较已写入 %s", out_dir)
-    return out_dir
-
-
-def _comparison_map(dirs, tmp: Path, notes: list[str]) -> str | None:
-    if len(dirs) < 2:
-        return None
-    from maps.compare import write_comparison_map  # here: maps pulls in folium and geometry
-
-    try:
-        write_comparison_map(dirs[0], dirs[1], tmp / "compare_map.html")
-    except Exception as exc:  # the table is still complete without the map
-        log.warning("对比地图生成失败：%s", exc)
-        notes.append(f"对比地图生成失败：{exc}")
-        return None
-    if len(dirs) > 2:
-        notes.append(f"对比地图只比较前两个方案（{dirs[0].name} 与 {dirs[1].name}）。")
-    return "compare_map.html" if (tmp / "compare_map.html").exists() else None
-
-
-def _write_xlsx(df: pd.DataFrame, disp: pd.DataFrame, path: Path, notes: list[str]) -> None:
-    """The comparison workbook: best values bold on green, then a sheet of notes.
-
-    Saved by :func:`geodata.tabular.save_workbook` (formula-like cells inert, fixed metadata).
-    """
-    marks = best_marks(df)
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        disp.to_excel(xw, sheet_name="方案比较")
-        pd.DataFrame({"说明": notes + ["★ 加粗：该行最优的方案。"]}).to_excel(xw, sheet_name="说明", index=False)
-    wb = load_workbook(io.BytesIO(buf.getvalue()))
-    ws = wb["方案比较"]
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="E3F4E3")
-    for i, label in enumerate(df.index):
-        for j, col in enumerate(df.columns):
-            if marks.at[label, col]:
-                cell = ws.cell(row=i + 2, column=j + 3)
-                cell.font = bold
-                cell.fill = fill
-    ws.column_dimensions["A"].width = 44
-    save_workbook(wb, path)

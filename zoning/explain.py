@@ -14,7 +14,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from . import policy
-from .model import pair_rules
+from .pairs import pair_rules
 from .problem import ZoningProblem
 from .projection import ZoneMaps, project
 from .scenario import Scenario
@@ -123,9 +123,8 @@ def _reach_shortfalls(problem: ZoningProblem, scenario: Scenario, fixed) -> list
                 for s in schools:
                     rooms_free = problem.classrooms[s] - fixed.classes[s, yi, :].sum()
                     seat_rooms = max(rooms_free, 0) * problem.class_limit[s, entry - 1] if np.isfinite(rooms_free) else np.inf
-                    lim = problem.size_cap()[s]
-                    if y < scenario.target_year:
-                        lim = max(lim, problem.enrolled[s].sum())
+                    lim = policy.size_allowed(problem.size_cap()[s], y, problem.base_year, scenario.target_year,
+                                              problem.enrolled[s].sum())
                     seat_size = max(lim - fixed.students[s, yi, :].sum(), 0)
                     seats += min(seat_rooms, seat_size)
                 if demand > seats + 0.5:

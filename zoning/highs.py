@@ -29,7 +29,7 @@ import pulp
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from .solver import fold_logs
+from .solver_log import fold_logs
 
 log = logging.getLogger(__name__)
 

@@ -42,6 +42,7 @@ moving it there never costs more and only frees room elsewhere. Repeated until n
 from __future__ import annotations
 
 import logging
+import time as _time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,12 +50,16 @@ import pandas as pd
 import pulp
 from scipy import sparse
 from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 
-from . import policy
+from . import highs, policy
+from .pairs import candidate_pairs, first_pair_of_each_unit, lock_positions, zone_pieces, zone_roots
 from .problem import ZoningProblem
 from .projection import ZoneMaps, entry_classes, entry_year_of, level_of_grade, max_cohort_factor, project
+from .polish import current_start, model_columns, polish
 from .scenario import Scenario
-from .solver import SolveResult, fold_logs, new_var, solve
+from .solver import SolveResult, new_var, solve
+from .solver_log import fold_logs
 
 log = logging.getLogger(__name__)
 
@@ -67,111 +72,6 @@ EPS_DISTANCE = 0.01  # per km, so that units without children still get the near
 
 
 # ------------------------------------------------------------------------------ candidates
-@dataclass
-class PairRules:
-    """The scenario's rules on the unit–school pairs of one level and zone map.
-
-    The one definition the model prunes its candidates by (:func:`candidate_pairs`) and the checker
-    judges a plan by (:mod:`zoning.checks`), so that what the optimizer returns passes the checker.
-
-    ``pairs``: the problem's pairs of the level whose school the map may use, with ``is_current``,
-    ``is_lock``, ``within_cap``, ``barrier_ok``, ``fallback`` (a unit's nearest usable school, taken
-    when the rules leave it none) and ``allowed``. ``usable`` (S,): schools serving the level that
-    are open at the map's start and do not close before the horizon. ``limit_m`` (U,): the longest
-    trip the caps allow each unit (``inf`` where no school is usable).
-    """
-
-    pairs: pd.DataFrame
-    usable: np.ndarray
-    limit_m: np.ndarray
-    locks: dict
-
-    def allowed_set(self) -> set:
-        p = self.pairs[self.pairs["allowed"]]
-        return set(zip(p["unit"].tolist(), p["school"].tolist()))
-
-
-def usable_schools(problem: ZoningProblem, scenario: Scenario, level: str, start_year: int) -> np.ndarray:
-    """Schools a map of ``level`` in force from ``start_year`` to the horizon may zone units to."""
-    return problem.usable(level, start_year, scenario.horizon)
-
-
-def distance_limits(p: pd.DataFrame, caps, n_units: int) -> np.ndarray:
-    """Longest allowed trip of each unit (m) over the usable pairs ``p`` (with ``is_current``).
-
-    ``max_km``, and no more than ``max_ratio`` × the current trip unless within ``free_km`` (no
-    relative cap where the unit has no usable current school: not zoned yet, or its school closes);
-    but a unit may always go to its nearest usable school, however far (a remote village).
-    """
-    units = p["unit"].to_numpy()
-    d = p["distance_m"].to_numpy(float)
-    cur = p["is_current"].to_numpy(bool)
-    d_cur = np.full(n_units, np.nan)
-    d_cur[units[cur]] = d[cur]
-    rel = np.where(np.isnan(d_cur), np.inf, np.maximum(caps.max_ratio * d_cur, caps.free_km * 1000.0))
-    d_near = np.full(n_units, np.inf)
-    np.minimum.at(d_near, units, d)
-    limit = np.maximum(np.minimum(caps.max_km * 1000.0, rel), d_near + 1e-6)
-    return np.where(np.isfinite(d_near), limit, np.inf)
-
-
-def pair_rules(problem: ZoningProblem, scenario: Scenario, level: str, start_year: int) -> PairRules:
-    """Apply the scenario's rules to the pairs of ``level`` for a map starting in ``start_year``.
-
-    A pair is allowed when its school is usable and the trip is within the unit's distance limit
-    (:func:`distance_limits`), or it is the unit's current zone; a primary pair across a barrier
-    only when the scenario does not forbid it, or it is the current zone. A lock overrides both: a
-    locked unit has its locked school only, at the levels that school teaches (beyond the caps or
-    across a barrier too, said by the pre-solve check). A unit the rules leave without any school falls back to its nearest one.
-    """
-    usable = usable_schools(problem, scenario, level, start_year)
-    p = problem.pairs[problem.pairs["level"] == level]
-    p = p[usable[p["school"].to_numpy()]].copy()
-    cur = problem.current[level]
-    p["is_current"] = cur[p["unit"].to_numpy()] == p["school"].to_numpy()
-    limit = distance_limits(p, scenario.caps[level], problem.n_units)
-    units = p["unit"].to_numpy()
-    d = p["distance_m"].to_numpy(float)
-    is_cur = p["is_current"].to_numpy()
-    within = d <= limit[units]
-    barrier_ok = np.ones(len(p), dtype=bool)
-    if level == "primary" and scenario.barrier_rule == "forbid":
-        barrier_ok = ~p["crosses_barrier"].to_numpy(bool)
-    keep = (within | is_cur) & barrier_ok
-    serves = problem.serves(level)
-    locks = {u: s for u, s in lock_positions(problem, scenario).items() if serves[s]}
-    has_lock = np.array([u in locks for u in units.tolist()], dtype=bool)
-    is_lock = np.array([locks.get(u) == s for u, s in zip(units.tolist(), p["school"].tolist())], dtype=bool)
-    keep = np.where(has_lock, is_lock, keep)
-    # every unit must keep a choice: fall back to its nearest usable school
-    missing = np.setdiff1d(np.arange(problem.n_units), units[keep])
-    back = p[p["unit"].isin(missing)].sort_values(["unit", "distance_m", "school"]).groupby("unit").head(1)
-    fallback = np.zeros(len(p), dtype=bool)
-    fallback[p.index.get_indexer(back.index)] = True
-    p = p.assign(is_lock=is_lock, within_cap=within, barrier_ok=barrier_ok, fallback=fallback,
-                 allowed=keep | fallback)
-    return PairRules(p, usable, limit, locks)
-
-
-def candidate_pairs(problem: ZoningProblem, scenario: Scenario, level: str, start_year: int,
-                    notes: list[str]) -> pd.DataFrame:
-    """The pairs a map starting in ``start_year`` may use (:func:`pair_rules`), with notes on the
-    units that fall back to their nearest school."""
-    rules = pair_rules(problem, scenario, level, start_year)
-    p = rules.pairs
-    for u in np.setdiff1d(np.arange(problem.n_units), p["unit"].unique()):
-        notes.append(f"{problem.unit_names[u]}（{problem.unit_ids[u]}）在{policy.LEVEL_NAMES_ZH[level]}"
-                     f"没有任何可选学校（检查学校学段、开办年份与距离）")
-    for row in p[p["fallback"]].itertuples():
-        notes.append(
-            f"{problem.unit_names[row.unit]}（{problem.unit_ids[row.unit]}）在距离上限/障碍规则下没有可选"
-            f"{policy.LEVEL_NAMES_ZH[level]}，暂按最近的 {problem.school_names[row.school]}"
-            f"（{row.distance_m / 1000:.1f} 公里）处理"
-        )
-    pruned = p[p["allowed"]].drop(columns=["is_lock", "within_cap", "barrier_ok", "fallback", "allowed"])
-    return pruned.sort_values(["unit", "school"]).reset_index(drop=True)
-
-
 def _groups(keys: np.ndarray) -> list[tuple[int, list[int]]]:
     """``[(key, positions), ...]`` for each distinct key in ascending order, positions ascending."""
     keys = np.asarray(keys)
@@ -190,13 +90,6 @@ def _terms(xs: list, coef: np.ndarray, where: np.ndarray) -> dict:
     return dict(zip([xs[i] for i in idx], coef[idx].tolist()))
 
 
-def lock_positions(problem: ZoningProblem, scenario: Scenario) -> dict:
-    """The scenario's locks as ``{unit position: school position}`` (unknown ids are refused
-    before this, by :func:`zoning.problem.lock_problems`)."""
-    uidx, sidx = problem.unit_index(), problem.school_index()
-    return {uidx[u]: sidx[s] for u, s in scenario.locks.items() if u in uidx and s in sidx}
-
-
 def _graph(problem: ZoningProblem, members: np.ndarray | None = None):
     """The adjacency graph as a sparse matrix weighted by centre distance (1 without coordinates)."""
     e = problem.edges
@@ -209,29 +102,6 @@ def _graph(problem: ZoningProblem, members: np.ndarray | None = None):
         w = np.ones(len(e))
     n = problem.n_units
     return sparse.coo_matrix((w, (e[:, 0], e[:, 1])), shape=(n, n)).tocsr() if len(e) else sparse.csr_matrix((n, n))
-
-
-def zone_roots(problem: ZoningProblem, pairs: pd.DataFrame, level: str) -> np.ndarray:
-    """Root flag of each candidate pair: per school and connected component of the adjacency graph,
-    the unit of the school's current zone (else any candidate) with the shortest trip.
-
-    A zone grows from its root: the closer-neighbour rule makes every piece of a zone hold the root
-    or a unit kept in its current (or locked) school. The checker uses the same definition.
-    """
-    comp = problem.components()
-    units = pairs["unit"].to_numpy()
-    schools = pairs["school"].to_numpy()
-    dist = pairs["distance_m"].to_numpy()
-    in_zone = problem.current[level][units] == schools
-    order = np.lexsort((units, dist, ~in_zone, comp[units], schools))
-    root = np.zeros(len(pairs), dtype=bool)
-    seen = set()
-    for i in order:
-        k = (schools[i], comp[units[i]])
-        if k not in seen:
-            seen.add(k)
-            root[i] = True
-    return root
 
 
 def contiguity_order(problem: ZoningProblem, pairs: pd.DataFrame, level: str) -> tuple[np.ndarray, np.ndarray]:
@@ -337,26 +207,6 @@ def _closer_neighbours(problem: ZoningProblem, units: np.ndarray, schools: np.nd
     return j[ok], np.bincount(src[ok], minlength=len(units))
 
 
-def zone_pieces(members: np.ndarray, nbrs) -> list:
-    """Connected pieces of a set of units (``nbrs``: :meth:`ZoningProblem.neighbours`)."""
-    member = set(int(u) for u in members)
-    seen, pieces = set(), []
-    for start in sorted(member):
-        if start in seen:
-            continue
-        stack, piece = [start], []
-        seen.add(start)
-        while stack:
-            u = stack.pop()
-            piece.append(u)
-            for v in nbrs[u]:
-                if v in member and v not in seen:
-                    seen.add(v)
-                    stack.append(v)
-        pieces.append(piece)
-    return pieces
-
-
 def separator_cuts(problem: ZoningProblem, model: "Model", zones: ZoneMaps) -> int:
     """Add a cut for every zone piece that neither holds the root nor a kept unit; returns how many.
 
@@ -422,8 +272,6 @@ def detached_pairs(problem: ZoningProblem, pairs: pd.DataFrame, level: str) -> n
     """
     if problem.unit_xy is None or problem.school_xy is None or not len(pairs):
         return np.zeros(len(pairs), dtype=bool)
-    from scipy.spatial import cKDTree
-
     comp = problem.components()
     _, home = cKDTree(problem.unit_xy).query(problem.school_xy)
     school_comp = comp[home]
@@ -731,17 +579,11 @@ def limit_rows(problem: ZoningProblem, scenario: Scenario, loads: dict, fixed) -
                 rows.append(LimitRow("rooms", s, y, dict.fromkeys(stu, 1.0), free, problem.classrooms[s],
                                      float(sum(most_classes[k] for k in stu))))
             if has_size[s]:
-                allowed = size_cap[s] if y >= scenario.target_year else max(size_cap[s], base_total[s])
+                allowed = policy.size_allowed(size_cap[s], y, problem.base_year, scenario.target_year,
+                                              base_total[s])
                 rows.append(LimitRow("size", s, y, stu, allowed - fixed_students[s], allowed,
                                      float(sum(w * total[k] for k, w in stu.items()))))
     return rows
-
-
-def first_pair_of_each_unit(units: np.ndarray, *keys: np.ndarray) -> np.ndarray:
-    """Position of each unit's pair that sorts first by ``keys`` (the first key first), by unit."""
-    units = np.asarray(units)
-    order = np.lexsort(tuple(reversed(keys)) + (units,))
-    return order[np.r_[True, units[order][1:] != units[order][:-1]]]
 
 
 def settled_pairs(units: np.ndarray, schools: np.ndarray, cost: np.ndarray, weight: np.ndarray,
@@ -853,8 +695,6 @@ def solve_model(model: Model, log_path=None, lp_path=None, progress=None) -> Sol
     The time limit is the budget of all rounds together. The returned status is the last round's,
     read from the solver (never PuLP's word alone).
     """
-    import time as _time
-
     sc = model.scenario
     problem = model.problem
     t0 = _time.perf_counter()
@@ -901,11 +741,6 @@ def solve_model(model: Model, log_path=None, lp_path=None, progress=None) -> Sol
 
 def repair_plan(model: Model, result: SolveResult, deadline: float, log_path, progress) -> SolveResult:
     """Neighbourhood repair (zoning/polish.py) of a plan HiGHS stopped on, until ``deadline``."""
-    import time as _time
-
-    from . import highs
-    from .polish import current_start, model_columns, polish
-
     sc = model.scenario.solver
     t0 = _time.perf_counter()
     arr = highs.lp_arrays(model.prob)

@@ -5,6 +5,8 @@ limits and the resource indicators; 国发〔2016〕40号 for the 大班额/超�
 A scenario or a school's own ``size_limit`` / ``class_limit`` column overrides them.
 """
 
+import numpy as np
+
 LEVELS = ("primary", "junior")
 SCHOOL_LEVELS = ("primary", "junior", "nine_year")
 
@@ -79,3 +81,109 @@ def class_category(size: int) -> str:
     if size >= LARGE_CLASS_MIN:
         return "large"
     return "normal"
+
+
+# ------------------------------------------------------------------------------ rule functions
+# Each rule once: the ledger (zoning.projection), the checker (zoning.checks), the optimizer's report
+# (zoning.explain, zoning.metrics) and the autumn check (zoning.autumn) call these.
+
+#: Roster entry kinds (学籍 ``entry``) and every spelling offices use for them.
+ENTRIES = ("new", "transfer_in", "continuing")
+ENTRY_ALIASES = {
+    "new": "new", "新生": "new", "新入学": "new", "招生": "new",
+    "transfer_in": "transfer_in", "transfer": "transfer_in", "转入": "transfer_in",
+    "转学": "transfer_in", "插班": "transfer_in",
+    "continuing": "continuing", "在读": "continuing", "升级": "continuing", "在籍": "continuing",
+}
+ENTRY_NAMES_ZH = {"new": "新生", "transfer_in": "转入", "continuing": "在读"}
+
+
+def entry_kind(value) -> str | None:
+    """The roster entry kind (``new``, ``transfer_in``, ``continuing``) of a spelling; None when
+    unknown or blank. ``插班`` is a transfer."""
+    if value is None:
+        return None
+    key = str(value).strip()
+    return ENTRY_ALIASES.get(key, ENTRY_ALIASES.get(key.lower()))
+
+
+def _given(value) -> bool:
+    return value is not None and value == value  # NaN is "not given"
+
+
+def class_limit(grade: int, override=None) -> float:
+    """Class limit of ``grade`` at a school: its own ``class_limit`` when given, else 45 in grades
+    1–6 and 50 in grades 7–9 (a nine-year school has both)."""
+    return float(override) if _given(override) else float(class_limit_for_grade(grade))
+
+
+def class_limits(override=None) -> list[float]:
+    """Class limits of grades 1–9 at a school (``override``: its ``class_limit``, NaN/None if none)."""
+    return [class_limit(g, override) for g in range(1, 10)]
+
+
+def class_sizes(pupils: float, classes: float) -> tuple[int, int, int]:
+    """Largest class, classes of 56–65 (大班额) and of 66+ (超大班额) when ``pupils`` (rounded) fill
+    ``classes`` classes as evenly as possible."""
+    n, c = int(round(pupils)), int(classes)
+    if c <= 0 or n <= 0:
+        return 0, 0, 0
+    q, r = divmod(n, c)
+    sizes = ((q + 1, r), (q, c - r))
+    largest = q + 1 if r else q
+    large = sum(cnt for size, cnt in sizes if class_category(size) == "large")
+    huge = sum(cnt for size, cnt in sizes if class_category(size) == "huge")
+    return largest, large, huge
+
+
+def over_class_limit(pupils: float, classes: float, limit: float) -> bool:
+    """A grade's largest class is over its class limit."""
+    return class_sizes(pupils, classes)[0] > limit
+
+
+def entry_year(grade: int, year: int) -> int:
+    """The intake year of the cohort that is in ``grade`` in ``year`` (grade 1 or 7 at entry)."""
+    return year - (grade - ENTRY_GRADE["primary" if grade <= 6 else "junior"])
+
+
+def is_new_cohort(grade: int, year: int, base_year: int) -> bool:
+    """The cohort in ``grade`` in ``year`` entered after the base year (it was placed by a projected
+    intake, not enrolled in the base data). Pupils of older cohorts keep their classes."""
+    return entry_year(grade, year) > base_year
+
+
+def size_limit(kind: str, override=None) -> float:
+    """School size limit (校额): the school's own ``size_limit`` when given, else 2000 (primary,
+    junior) or 2500 (nine-year)."""
+    return float(override) if _given(override) else float(SIZE_LIMIT[kind])
+
+
+def size_cap(size_limit, capacity, ceiling=None):
+    """The enrollment a school may reach: its size limit, its seat capacity and any extra ceiling
+    (``keep_indicators``), whichever is least. Scalars or arrays; a NaN ceiling is no ceiling."""
+    cap = np.minimum(size_limit, capacity)
+    return cap if ceiling is None else np.fmin(cap, ceiling)
+
+
+def size_allowed(cap: float, year: int, base_year: int, target_year: int, base_students: float) -> float:
+    """The enrollment allowed in ``year``: ``cap`` from the target year on (and in the base year,
+    which is the starting point, not a plan); in the years between, a school already over its cap
+    may stay at its base-year enrollment but not grow (分年度化解)."""
+    if year >= target_year or year <= base_year:
+        return cap
+    return max(cap, base_students)
+
+
+def over_size(students: float, allowed: float) -> bool:
+    """Enrollment (whole pupils) over what is allowed."""
+    return students > allowed + 0.5
+
+
+def over_classrooms(classes: float, classrooms: float) -> bool:
+    """More classes than classrooms."""
+    return classes > classrooms + 1e-9
+
+
+def closed_to_transfers(over_size_limit: bool, over_class_limit: bool, over_rooms: bool) -> bool:
+    """A school over any limit admits no transfers (the county plan)."""
+    return bool(over_size_limit or over_class_limit or over_rooms)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .highs import LpArrays, solve_fixed
-from .model import first_pair_of_each_unit
+from .pairs import first_pair_of_each_unit
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 
 from . import policy
 from .scenario import Scenario, ScenarioError
@@ -83,11 +84,9 @@ class ZoningProblem:
     ceiling: np.ndarray | None = None
 
     def size_cap(self) -> np.ndarray:
-        """The enrollment a school may reach: size limit, seat capacity and any extra ceiling."""
-        cap = np.minimum(self.size_limit, self.capacity)
-        if self.ceiling is not None:
-            cap = np.minimum(cap, self.ceiling)
-        return cap
+        """The enrollment a school may reach: size limit, seat capacity and any extra ceiling
+        (:func:`zoning.policy.size_cap`)."""
+        return policy.size_cap(self.size_limit, self.capacity, self.ceiling)
 
     # ------------------------------------------------------------------ sizes and lookups
     @property
@@ -228,13 +227,9 @@ class ZoningProblem:
         classrooms = num("classrooms", np.nan)
         capacity = num("capacity", np.nan)
         size_limit = num("size_limit", np.nan)
-        default_size = np.array([policy.SIZE_LIMIT[k] for k in kind], dtype=float)
-        size_limit = np.where(np.isnan(size_limit), default_size, size_limit)
+        size_limit = np.array([policy.size_limit(k, o) for k, o in zip(kind, size_limit)], dtype=float)
         climit_override = num("class_limit", np.nan)
-        class_limit = np.array([[policy.class_limit_for_grade(g) for g in GRADES]] * S, dtype=float)
-        if S:
-            has = ~np.isnan(climit_override)
-            class_limit[has, :] = climit_override[has, None]
+        class_limit = np.array([policy.class_limits(o) for o in climit_override], dtype=float).reshape(S, 9)
         capacity = np.where(np.isnan(capacity), np.inf, capacity)
         # with neither given, classrooms are unbounded (the validator insists on one of them)
         classrooms = np.where(np.isnan(classrooms), np.inf, classrooms)
@@ -357,8 +352,6 @@ def euclidean_pairs(unit_xy: np.ndarray, school_xy: np.ndarray, school_kind, k: 
     Used by tests and benchmarks, where no geometry is involved; real data get their pairs from
     :mod:`geodata.pairs`, which adds network distances and barrier crossings.
     """
-    from scipy.spatial import cKDTree
-
     frames = []
     kind = np.asarray(school_kind)
     for level in levels:

@@ -90,9 +90,9 @@ def base_cohort_share(problem: ZoningProblem, year: int):
     students = np.zeros((S, 9))
     classes = np.zeros((S, 9))
     for g in range(1, 10):
-        gb = g - k
-        if gb < 1 or level_of_grade(gb) != level_of_grade(g):
+        if policy.is_new_cohort(g, year, problem.base_year):
             continue
+        gb = g - k
         n = problem.enrolled[:, gb - 1] * problem.cohort_survival(gb, g)
         c = problem.classes[:, gb - 1].copy()
         need = (c <= 0) & (n > 0)
@@ -103,9 +103,8 @@ def base_cohort_share(problem: ZoningProblem, year: int):
 
 
 def entry_year_of(grade: int, year: int) -> int:
-    """The intake year of the cohort that is in ``grade`` in ``year``."""
-    entry = policy.ENTRY_GRADE[level_of_grade(grade)]
-    return year - (grade - entry)
+    """The intake year of the cohort that is in ``grade`` in ``year`` (:func:`zoning.policy.entry_year`)."""
+    return policy.entry_year(grade, year)
 
 
 @dataclass
@@ -149,9 +148,9 @@ def project(problem: ZoningProblem, zones: ZoneMaps, years: list[int]) -> Projec
         students[:, yi, :] = bs
         classes[:, yi, :] = bc
         for g in range(1, 10):
-            e = entry_year_of(g, year)
-            if e <= problem.base_year:
+            if not policy.is_new_cohort(g, year, problem.base_year):
                 continue
+            e = entry_year_of(g, year)
             level = level_of_grade(g)
             n, c = intake(level, e)
             entry = policy.ENTRY_GRADE[level]
@@ -160,32 +159,22 @@ def project(problem: ZoningProblem, zones: ZoneMaps, years: list[int]) -> Projec
     return Projection(years=list(years), students=students, classes=classes, unplaced=unplaced)
 
 
-def _class_sizes(n: float, c: int) -> tuple[int, int, int]:
-    """Largest class, classes of 56–65 and classes of 66+ when ``n`` pupils fill ``c`` classes."""
-    n = int(round(n))
-    c = int(c)
-    if c <= 0 or n <= 0:
-        return 0, 0, 0
-    q, r = divmod(n, c)
-    sizes = [(q + 1, r), (q, c - r)]
-    largest = q + 1 if r else q
-    large = sum(cnt for size, cnt in sizes if policy.LARGE_CLASS_MIN <= size < policy.HUGE_CLASS_MIN)
-    huge = sum(cnt for size, cnt in sizes if size >= policy.HUGE_CLASS_MIN)
-    return largest, large, huge
-
-
 def ledger(problem: ZoningProblem, proj: Projection, target_year: int | None = None,
            include_base: bool = True) -> pd.DataFrame:
     """The ledger: one row per school and year (SPEC §3), with the limits checked.
 
-    ``over_size_limit`` compares with the school's size limit (and seat capacity), ``over_class_limit``
-    is true when any class is over its grade's class limit, ``over_classrooms`` when classes exceed
-    classrooms. ``closed_to_transfers`` marks a school over any limit that year. ``intake_seats`` and
+    The flags are the kernel's rules (:mod:`zoning.policy`), the ones the checker judges by:
+    ``over_size_limit`` compares the pupils with the school's size cap (size limit, seat capacity and
+    any ``keep_indicators`` ceiling, :func:`~zoning.policy.size_cap`), ``over_class_limit`` is true
+    when any class is over its grade's class limit, ``over_classrooms`` when classes exceed
+    classrooms. ``closed_to_transfers`` marks a school over any limit that year. ``target_year`` is
+    not used (kept for callers). ``intake_seats`` and
     ``intake_classes`` are what the school can offer the entering grade(s) that year: the classrooms
     not taken by the grades that stay, times the class limit, bounded by the size limit.
     """
     rows = []
     teaches = problem.teaches()
+    caps = problem.size_cap()
     years = list(proj.years)
     all_students = proj.students
     all_classes = proj.classes
@@ -206,15 +195,14 @@ def ledger(problem: ZoningProblem, proj: Projection, target_year: int | None = N
             largest = large = huge = 0
             over_class = False
             for g in range(9):
-                lg, la, hu = _class_sizes(st[g], cl[g])
+                lg, la, hu = policy.class_sizes(st[g], cl[g])
                 largest = max(largest, lg)
                 large += la
                 huge += hu
-                if lg > problem.class_limit[s, g]:
-                    over_class = True
+                over_class = over_class or lg > problem.class_limit[s, g]
             limit = min(problem.size_limit[s], problem.capacity[s])
-            over_size = total > limit + 1e-6
-            over_rooms = n_classes > problem.classrooms[s] + 1e-9
+            over_size = policy.over_size(round(total), caps[s])
+            over_rooms = policy.over_classrooms(n_classes, problem.classrooms[s])
             is_open = problem.open_year[s] <= year < problem.close_year[s] or total > 0
             seats, icls = intake_offer(problem, s, year, st, cl)
             row = {
@@ -230,7 +218,7 @@ def ledger(problem: ZoningProblem, proj: Projection, target_year: int | None = N
                 "over_size_limit": bool(over_size),
                 "over_class_limit": bool(over_class),
                 "over_classrooms": bool(over_rooms),
-                "closed_to_transfers": bool(over_size or over_class or over_rooms),
+                "closed_to_transfers": policy.closed_to_transfers(over_size, over_class, over_rooms),
                 "intake_seats": seats if is_open else 0,
                 "intake_classes": icls if is_open else 0,
                 "utilisation": round(total / limit, 3) if np.isfinite(limit) and limit > 0 else None,

@@ -192,7 +192,6 @@ class Scenario:
     first_intake: int | None = None  # the first intake the new zones apply to; default base_year + 1
     levels: tuple[str, ...] = ("primary", "junior")
     contiguity: bool = True
-    phase_in: bool = True
     second_change_year: int | None = None  # allow a second zone map from this intake on
     barrier_rule: str = "forbid"  # primary pupils across a barrier: forbid | penalise | allow
     barrier_detour: float = 1.5  # a crossing counts if the network trip <= detour x straight line
@@ -351,7 +350,7 @@ def text_list(value):
 
 TOP: dict[str, Check] = {
     "base_year": year, "target_year": year, "horizon": year, "first_intake": year,
-    "levels": levels_list, "contiguity": boolean, "phase_in": boolean, "second_change_year": year,
+    "levels": levels_list, "contiguity": boolean, "second_change_year": year,
     "barrier_rule": choice(BARRIER_RULES), "barrier_detour": number(1, unit="（网络路程与直线距离之比）"),
     "use_roads": boolean, "keep_indicators": boolean, "town_townships": text_list,
 }

@@ -8,6 +8,7 @@ solution status and its log. HiGHS gets the model as arrays, block by block
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
 import re
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pulp
+
+from . import highs
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +66,8 @@ def _stdout_to_stderr():
 
 
 def _highs_available() -> tuple[bool, str]:
-    try:
-        import highspy  # noqa: F401
-    except ImportError as exc:
-        return False, f"highs：未安装 highspy（{exc}）；pip install highspy"
+    if importlib.util.find_spec("highspy") is None:
+        return False, "highs：未安装 highspy；pip install highspy"
     return True, ""
 
 
@@ -126,8 +127,6 @@ def solve(prob: pulp.LpProblem, name: str = "highs", time_limit: float | None = 
 
 def _solve_highs(prob, time_limit, gap, log_path, msg, threads, t0, heuristic_effort=None,
                  decompose=True) -> SolveResult:
-    from . import highs
-
     arr = highs.lp_arrays(prob)
     with _stdout_to_stderr():
         r = highs.solve_arrays(arr, time_limit=time_limit, gap=gap, log_path=log_path, msg=msg, threads=threads,
@@ -171,18 +170,6 @@ def _solve_cbc(prob, time_limit, gap, log_path, msg, t0) -> SolveResult:
         state = "no_solution"
     return SolveResult(state, gap_val, obj, bound, time.perf_counter() - t0, "cbc", "CBC",
                        log_path, pulp.LpStatus[prob.status])
-
-
-def fold_logs(log_path: str | Path, pieces: list[tuple[str, str]]) -> None:
-    """Append ``(header, path)`` pieces to one log file, removing each piece."""
-    with open(log_path, "a", encoding="utf-8") as out:
-        for header, path in pieces:
-            out.write(f"\n===== {header} =====\n")
-            try:
-                out.write(Path(path).read_text(encoding="utf-8", errors="replace"))
-                os.remove(path)
-            except FileNotFoundError:
-                pass
 
 
 def new_var(prob: pulp.LpProblem, name: str, low=None, up=None, cat="Continuous") -> pulp.LpVariable:

@@ -978,7 +978,6 @@ target_year = {TARGET_YEAR}
 horizon = {HORIZON}
 levels = ["primary", "junior"]
 contiguity = true
-phase_in = true
 barrier_rule = "forbid"
 
 [schools]

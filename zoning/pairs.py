@@ -1,0 +1,180 @@
+"""Candidate unit–school pairs and the rules on them: one definition for the model and the checker.
+
+The scenario's rules on pairs (:func:`pair_rules`: usable schools, distance caps, barriers, locks,
+each unit's fallback), the pairs the model may use (:func:`candidate_pairs`), the root of each zone
+per connected component (:func:`zone_roots`) and the pieces of a zone (:func:`zone_pieces`). The
+optimizer (:mod:`zoning.model`) builds its variables from these and the checker
+(:mod:`zoning.checks`) judges a plan by them, so both import them from here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import policy
+from .problem import ZoningProblem
+from .scenario import Scenario
+
+
+@dataclass
+class PairRules:
+    """The scenario's rules on the unit–school pairs of one level and zone map.
+
+    The one definition the model prunes its candidates by (:func:`candidate_pairs`) and the checker
+    judges a plan by (:mod:`zoning.checks`), so that what the optimizer returns passes the checker.
+
+    ``pairs``: the problem's pairs of the level whose school the map may use, with ``is_current``,
+    ``is_lock``, ``within_cap``, ``barrier_ok``, ``fallback`` (a unit's nearest usable school, taken
+    when the rules leave it none) and ``allowed``. ``usable`` (S,): schools serving the level that
+    are open at the map's start and do not close before the horizon. ``limit_m`` (U,): the longest
+    trip the caps allow each unit (``inf`` where no school is usable).
+    """
+
+    pairs: pd.DataFrame
+    usable: np.ndarray
+    limit_m: np.ndarray
+    locks: dict
+
+    def allowed_set(self) -> set:
+        p = self.pairs[self.pairs["allowed"]]
+        return set(zip(p["unit"].tolist(), p["school"].tolist()))
+
+
+def usable_schools(problem: ZoningProblem, scenario: Scenario, level: str, start_year: int) -> np.ndarray:
+    """Schools a map of ``level`` in force from ``start_year`` to the horizon may zone units to."""
+    return problem.usable(level, start_year, scenario.horizon)
+
+
+def distance_limits(p: pd.DataFrame, caps, n_units: int) -> np.ndarray:
+    """Longest allowed trip of each unit (m) over the usable pairs ``p`` (with ``is_current``).
+
+    ``max_km``, and no more than ``max_ratio`` × the current trip unless within ``free_km`` (no
+    relative cap where the unit has no usable current school: not zoned yet, or its school closes);
+    but a unit may always go to its nearest usable school, however far (a remote village).
+    """
+    units = p["unit"].to_numpy()
+    d = p["distance_m"].to_numpy(float)
+    cur = p["is_current"].to_numpy(bool)
+    d_cur = np.full(n_units, np.nan)
+    d_cur[units[cur]] = d[cur]
+    rel = np.where(np.isnan(d_cur), np.inf, np.maximum(caps.max_ratio * d_cur, caps.free_km * 1000.0))
+    d_near = np.full(n_units, np.inf)
+    np.minimum.at(d_near, units, d)
+    limit = np.maximum(np.minimum(caps.max_km * 1000.0, rel), d_near + 1e-6)
+    return np.where(np.isfinite(d_near), limit, np.inf)
+
+
+def pair_rules(problem: ZoningProblem, scenario: Scenario, level: str, start_year: int) -> PairRules:
+    """Apply the scenario's rules to the pairs of ``level`` for a map starting in ``start_year``.
+
+    A pair is allowed when its school is usable and the trip is within the unit's distance limit
+    (:func:`distance_limits`), or it is the unit's current zone; a primary pair across a barrier
+    only when the scenario does not forbid it, or it is the current zone. A lock overrides both: a
+    locked unit has its locked school only, at the levels that school teaches (beyond the caps or
+    across a barrier too, said by the pre-solve check). A unit the rules leave without any school falls back to its nearest one.
+    """
+    usable = usable_schools(problem, scenario, level, start_year)
+    p = problem.pairs[problem.pairs["level"] == level]
+    p = p[usable[p["school"].to_numpy()]].copy()
+    cur = problem.current[level]
+    p["is_current"] = cur[p["unit"].to_numpy()] == p["school"].to_numpy()
+    limit = distance_limits(p, scenario.caps[level], problem.n_units)
+    units = p["unit"].to_numpy()
+    d = p["distance_m"].to_numpy(float)
+    is_cur = p["is_current"].to_numpy()
+    within = d <= limit[units]
+    barrier_ok = np.ones(len(p), dtype=bool)
+    if level == "primary" and scenario.barrier_rule == "forbid":
+        barrier_ok = ~p["crosses_barrier"].to_numpy(bool)
+    keep = (within | is_cur) & barrier_ok
+    serves = problem.serves(level)
+    locks = {u: s for u, s in lock_positions(problem, scenario).items() if serves[s]}
+    has_lock = np.array([u in locks for u in units.tolist()], dtype=bool)
+    is_lock = np.array([locks.get(u) == s for u, s in zip(units.tolist(), p["school"].tolist())], dtype=bool)
+    keep = np.where(has_lock, is_lock, keep)
+    # every unit must keep a choice: fall back to its nearest usable school
+    missing = np.setdiff1d(np.arange(problem.n_units), units[keep])
+    back = p[p["unit"].isin(missing)].sort_values(["unit", "distance_m", "school"]).groupby("unit").head(1)
+    fallback = np.zeros(len(p), dtype=bool)
+    fallback[p.index.get_indexer(back.index)] = True
+    p = p.assign(is_lock=is_lock, within_cap=within, barrier_ok=barrier_ok, fallback=fallback,
+                 allowed=keep | fallback)
+    return PairRules(p, usable, limit, locks)
+
+
+def candidate_pairs(problem: ZoningProblem, scenario: Scenario, level: str, start_year: int,
+                    notes: list[str]) -> pd.DataFrame:
+    """The pairs a map starting in ``start_year`` may use (:func:`pair_rules`), with notes on the
+    units that fall back to their nearest school."""
+    rules = pair_rules(problem, scenario, level, start_year)
+    p = rules.pairs
+    for u in np.setdiff1d(np.arange(problem.n_units), p["unit"].unique()):
+        notes.append(f"{problem.unit_names[u]}（{problem.unit_ids[u]}）在{policy.LEVEL_NAMES_ZH[level]}"
+                     f"没有任何可选学校（检查学校学段、开办年份与距离）")
+    for row in p[p["fallback"]].itertuples():
+        notes.append(
+            f"{problem.unit_names[row.unit]}（{problem.unit_ids[row.unit]}）在距离上限/障碍规则下没有可选"
+            f"{policy.LEVEL_NAMES_ZH[level]}，暂按最近的 {problem.school_names[row.school]}"
+            f"（{row.distance_m / 1000:.1f} 公里）处理"
+        )
+    pruned = p[p["allowed"]].drop(columns=["is_lock", "within_cap", "barrier_ok", "fallback", "allowed"])
+    return pruned.sort_values(["unit", "school"]).reset_index(drop=True)
+
+
+def lock_positions(problem: ZoningProblem, scenario: Scenario) -> dict:
+    """The scenario's locks as ``{unit position: school position}`` (unknown ids are refused
+    before this, by :func:`zoning.problem.lock_problems`)."""
+    uidx, sidx = problem.unit_index(), problem.school_index()
+    return {uidx[u]: sidx[s] for u, s in scenario.locks.items() if u in uidx and s in sidx}
+
+
+def zone_roots(problem: ZoningProblem, pairs: pd.DataFrame, level: str) -> np.ndarray:
+    """Root flag of each candidate pair: per school and connected component of the adjacency graph,
+    the unit of the school's current zone (else any candidate) with the shortest trip.
+
+    A zone grows from its root: the closer-neighbour rule makes every piece of a zone hold the root
+    or a unit kept in its current (or locked) school. The checker uses the same definition.
+    """
+    comp = problem.components()
+    units = pairs["unit"].to_numpy()
+    schools = pairs["school"].to_numpy()
+    dist = pairs["distance_m"].to_numpy()
+    in_zone = problem.current[level][units] == schools
+    order = np.lexsort((units, dist, ~in_zone, comp[units], schools))
+    root = np.zeros(len(pairs), dtype=bool)
+    seen = set()
+    for i in order:
+        k = (schools[i], comp[units[i]])
+        if k not in seen:
+            seen.add(k)
+            root[i] = True
+    return root
+
+
+def zone_pieces(members: np.ndarray, nbrs) -> list:
+    """Connected pieces of a set of units (``nbrs``: :meth:`ZoningProblem.neighbours`)."""
+    member = set(int(u) for u in members)
+    seen, pieces = set(), []
+    for start in sorted(member):
+        if start in seen:
+            continue
+        stack, piece = [start], []
+        seen.add(start)
+        while stack:
+            u = stack.pop()
+            piece.append(u)
+            for v in nbrs[u]:
+                if v in member and v not in seen:
+                    seen.add(v)
+                    stack.append(v)
+        pieces.append(piece)
+    return pieces
+
+
+def first_pair_of_each_unit(units: np.ndarray, *keys: np.ndarray) -> np.ndarray:
+    """Position of each unit's pair that sorts first by ``keys`` (the first key first), by unit."""
+    units = np.asarray(units)
+    order = np.lexsort(tuple(reversed(keys)) + (units,))
+    return order[np.r_[True, units[order][1:] != units[order][:-1]]]
