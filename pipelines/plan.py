@@ -207,36 +207,6 @@ def _metrics(problem, scenario, solution, zones, led, before, violations, datase
     return m
 
 
-def _metrics(problem, scenario, solution, zones, led, before, violations, dataset, findings) -> dict:
-    res = solution.result
-    m = plan_metrics(problem, zones, scenario)
-    m.update({
-        "status": res.status,
-        "status_zh": {"optimal": "最优", "feasible": "可行（未证明最优）"}.get(res.status, res.status),
-        "gap": res.gap,
-        "objective": res.objective,
-        "bound": res.bound,
-        "repair": _SECONDS.sub("", res.repair) if res.repair else None,
-        "objective_parts": solution.objective_parts,
-        "violations": violations,
-        "presolve": findings,
-        "notes": list(dict.fromkeys(problem.notes + solution.notes)),
-        "over_limits_before": over_limit_summary(before),
-        "over_limits_after": over_limit_summary(led),
-        "first_year_within_limits": {
-            r.name: (None if pd.isna(r.first_year_within_limits) else int(r.first_year_within_limits))
-            for r in led.drop_duplicates("school_id").itertuples()
-        },
-        "is_sample": bool(getattr(dataset, "is_sample", False)),
-        "base_year": scenario.base_year,
-        "target_year": scenario.target_year,
-        "horizon": scenario.horizon,
-        "levels": list(scenario.levels),
-        "compactness": None,
-    })
-    return m
-
-
 def run_record(folder: Path, loaded: Loaded, coords=None, mapping=None, timings: dict | None = None) -> dict:
     """``run.json``: the proposal's provenance (inputs' hashes, scenario, solver, tool version)."""
     ds, scenario = loaded.dataset, loaded.scenario
