@@ -9,7 +9,9 @@ import pandas as pd
 import shapely
 
 from geodata import aggregate
+from geodata.adjacency import adjacency_notes, unit_adjacency
 from geodata.dataset import Dataset
+from geodata.pairs import candidate_pairs
 from geodata.validate import INDICATOR_COLUMNS, PLAN_ITEM_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -91,9 +93,6 @@ def to_tables(dataset: Dataset, scenario, cache_dir=None) -> ZoningTables:
     -------
     ZoningTables
     """
-    from geodata.adjacency import adjacency_notes, unit_adjacency
-    from geodata.pairs import candidate_pairs
-
     units = dataset.units.reset_index(drop=True)
     schools = dataset.schools.reset_index(drop=True)
     adj = unit_adjacency(units, dataset.barriers)

@@ -27,6 +27,7 @@ import pyproj
 import shapely
 
 from geodata import aggregate, aliases, coords as coords_mod, readers
+from geodata.sample import sample_dir
 from zoning.errors import Problem
 from zoning import policy
 from zoning.scenario import Scenario, ScenarioError, load_scenario
@@ -1099,8 +1100,6 @@ def validate_folder(data_dir: str | Path | None, coords: str | None = None,
     list of Problem
     """
     if data_dir is None:
-        from geodata.sample import sample_dir
-
         data_dir = sample_dir()
     problems = check_folder(data_dir, coords=coords, mapping=mapping).problems
     return sorted(problems, key=lambda p: (p.severity != "error",))

@@ -133,3 +133,23 @@ def test_kernel_imports_nothing_of_the_project(module):
         pytest.fail(f"kernel module {module} missing")
     others = [t for t, _ in imports_of(module, mods[module], mods) if t not in KERNEL]
     assert not others, f"{module} imports {others}"
+
+
+def test_no_project_import_inside_a_function():
+    """Project modules are imported at the top of a file: an import inside a function is how a
+    cycle hides."""
+    mods = project_modules()
+    hidden = []
+    for module, path in mods.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for func in ast.walk(tree):
+            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(func):
+                if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0]
+                                                         in {*PACKAGES, "cli", "workflow"}):
+                    hidden.append(f"{path.relative_to(ROOT)}:{node.lineno} from {node.module}")
+                elif isinstance(node, ast.Import) and any(a.name.split(".")[0] in {*PACKAGES, "cli", "workflow"}
+                                                          for a in node.names):
+                    hidden.append(f"{path.relative_to(ROOT)}:{node.lineno} import {node.names[0].name}")
+    assert not hidden, "project imports inside functions:\n" + "\n".join(hidden)
