@@ -164,6 +164,13 @@ def utm_crs_for(lon, lat) -> pyproj.CRS:
     return pyproj.CRS.from_epsg((32600 if mlat >= 0 else 32700) + zone)
 
 
+def utm_crs_of(layer) -> pyproj.CRS:
+    """The UTM zone of a layer (GeoDataFrame or GeoSeries with a CRS): :func:`utm_crs_for` of its
+    features' representative points in WGS84. The one UTM chooser of the project."""
+    pts = layer.geometry[layer.geometry.notna() & ~layer.geometry.is_empty].representative_point().to_crs(4326)
+    return utm_crs_for(pts.x.to_numpy(), pts.y.to_numpy())
+
+
 def transform_geometries(geoms, func):
     """Apply a ``(lon, lat) -> (lon, lat)`` array function to every vertex of shapely geometries."""
     import shapely

@@ -47,6 +47,8 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
+from geodata.coords import utm_crs_of
+
 log = logging.getLogger(__name__)
 
 CACHE_VERSION = "network-1"
@@ -123,7 +125,7 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries):
         log.warning("图层没有坐标系，按米制坐标处理")
         return None
     if crs.is_geographic:
-        return gdf.estimate_utm_crs()
+        return utm_crs_of(gdf)
     return crs
 
 

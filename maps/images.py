@@ -19,6 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
+from geodata.coords import utm_crs_of
 from maps.proposal import LEVEL_ZH, SAMPLE_NOTICE, Proposal
 
 log = logging.getLogger(__name__)
@@ -159,7 +160,7 @@ def write_images(p: Proposal, out_dir) -> dict[str, Path]:
     """
     out_dir = Path(out_dir)
     written: dict[str, Path] = {}
-    crs = p.zones.estimate_utm_crs() if len(p.zones) else p.units.estimate_utm_crs()
+    crs = utm_crs_of(p.zones if len(p.zones) else p.units)
     zones = p.zones.to_crs(crs)
     units = p.units.to_crs(crs)
     schools = p.schools[p.schools.geometry.notna()].to_crs(crs)

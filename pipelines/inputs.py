@@ -2,7 +2,6 @@
 records (``run.json``), and the guard every command runs on its output before any work."""
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from geodata.dataset import file_hashes, load_dataset
 from geodata.network import default_cache_dir
 from geodata.outputs import (Inputs, OutputRefused, OutputUnwritable, check_output_target, check_writable,
                              command_inputs, mark_output_folder)
-from geodata.proposal import RUN_FIX
+from geodata.proposal import RUN_FIX, read_run
 from geodata.sample import sample_dir
 from geodata.tables import to_tables
 from zoning.errors import DataError, Problem, format_problems
@@ -180,12 +179,11 @@ def recorded_sources(proposals) -> list[Path]:
     """
     out = []
     for folder in proposals:
-        path = Path(folder) / "run.json"
         try:
-            run = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            run = read_run(folder)
+        except DataError:
             continue
-        source = run.get("source") if isinstance(run, dict) else None
+        source = run.get("source")
         if isinstance(source, str) and source != "sample" and Path(source).is_dir():
             out.append(Path(source))
     return out
