@@ -429,5 +429,8 @@ def compare_cmd(proposal_dirs, out):
     click.echo(f"方案比较已写出：{folder / 'compare.html'}（Excel：{folder / 'compare.xlsx'}）")
 
 
+# --- spring work and editing: enrollment-plan, warn, edit (each command inserted above this line) ---
+
+
 if __name__ == "__main__":
     main()
