@@ -3,25 +3,65 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from geodata.dataset import file_hashes
 from geodata.proposal import read_assignments, read_run
 from geodata.tabular import write_csv
-from pipelines.inputs import load, recorded_data_dir, recorded_mapping, scenario_from_run
+from pipelines import PlanError
+from pipelines.inputs import Loaded, load, recorded_data_dir, recorded_mapping, scenario_from_run
+from zoning.errors import DataError, Problem
 from zoning.checks import zones_from_assignments
 from zoning.projection import ZoneMaps, ledger as make_ledger, project
 
 
-def run_project(data_dir=None, zones_dir=None, out=None, scenario_path=None, coords=None, mapping=None):
-    """``zoning project``: the ledger for the current zones or a proposal's (same code as plan).
+#: the inputs the projection reads: a proposal made from other versions of these is another data folder's
+PROJECTION_INPUTS = ("schools", "units", "households", "history")
+
+
+@dataclass
+class Projected:
+    """The ledger of the zones asked for, with what it was computed from (one projection for
+    ``zoning project``, ``zoning enrollment-plan`` and ``zoning warn``)."""
+
+    ledger: pd.DataFrame
+    loaded: Loaded
+    zones_dir: Path | None = None
+
+    @property
+    def years(self) -> list[int]:
+        """The projected years (base year excluded)."""
+        return list(self.loaded.scenario.years)
+
+    def current_ledger(self) -> pd.DataFrame:
+        """The ledger of the current zones on the same data and scenario (the same code path)."""
+        problem = self.loaded.problem
+        return make_ledger(problem, project(problem, ZoneMaps.current(problem), self.years))
+
+    def check_years(self, years) -> None:
+        """Raise :class:`PlanError` (exit code 2) for a year outside the projection."""
+        bad = [y for y in years if y not in self.years]
+        if bad:
+            first, last = self.years[0], self.years[-1]
+            raise PlanError(f"年份 {'、'.join(map(str, bad))} 不在预测范围 {first}–{last} 年内"
+                            f"（基年 {self.loaded.scenario.base_year} 之后至规划末年 horizon）。"
+                            f"请选 {first}–{last} 之间的年份，或在 scenario.toml 中调整 base_year / horizon。")
+
+
+def project_zones(data_dir=None, zones_dir=None, scenario_path=None, coords=None, mapping=None,
+                  same_inputs: bool = False) -> Projected:
+    """The ledger for the current zones or a proposal's (the code path of ``zoning plan``).
 
     With ``zones_dir`` the proposal's data folder, coordinates, mapping and scenario are those its
     ``run.json`` records (the arguments override them); every zone map of the proposal applies
-    from its first intake year. Returns the ledger and the dataset.
+    from its first intake year. ``same_inputs``: a proposal whose recorded input hashes of the
+    projection's inputs (schools, units, households, history) differ from the data read is another
+    data folder's, and is refused (:class:`DataError`, exit code 2).
     """
-    scenario = None
+    scenario = run = None
     if zones_dir is not None:
         zones_dir = Path(zones_dir)
         run = read_run(zones_dir)
@@ -32,6 +72,8 @@ def run_project(data_dir=None, zones_dir=None, out=None, scenario_path=None, coo
     loaded = load(data_dir, scenario_path, coords, mapping, scenario=scenario)
     scenario, problem = loaded.scenario, loaded.problem
     if zones_dir is not None:
+        if same_inputs:
+            refuse_other_data(run, loaded.dataset, zones_dir)
         assignments = read_assignments(zones_dir)
         levels = [lv for lv in scenario.levels if lv in set(assignments["level"])]
         zones = zones_from_assignments(problem, assignments, levels)
@@ -39,10 +81,35 @@ def run_project(data_dir=None, zones_dir=None, out=None, scenario_path=None, coo
         zones = ZoneMaps.current(problem)
     led = make_ledger(problem, project(problem, zones, scenario.years))
     led.attrs["notes"] = [n for n in problem.notes if "保留率" in n or "age_" in n]
-    led.attrs["plan_over_intake"] = plan_against_intake(led, getattr(loaded.dataset, "plan", None))
+    return Projected(led, loaded, zones_dir)
+
+
+def refuse_other_data(run: dict, dataset, zones_dir: Path) -> None:
+    """Raise :class:`DataError` when the proposal was made from other schools/units/households/history."""
+    recorded = {k: v for k, v in (run.get("inputs") or {}).items() if k in PROJECTION_INPUTS}
+    now = {k: v for k, v in file_hashes(dataset).items() if k in PROJECTION_INPUTS}
+    changed = [n for n in PROJECTION_INPUTS if recorded.get(n) != now.get(n)]
+    if not changed:
+        return
+    names = "、".join(Path(dataset.files[n]).name if n in dataset.files else f"{n}（方案生成时有，现在没有）"
+                     for n in changed)
+    where = "内置示例数据" if getattr(dataset, "is_sample", False) else f"数据文件夹 {dataset.source}"
+    raise DataError([Problem("run.json", None, None, "inputs",
+                             f"方案 {zones_dir} 不是由{where} 生成的：{names} 与方案记录的文件哈希不同",
+                             "给出生成该方案时所用的数据文件夹，或用这份数据重新运行 zoning plan")])
+
+
+def run_project(data_dir=None, zones_dir=None, out=None, scenario_path=None, coords=None, mapping=None):
+    """``zoning project``: the ledger for the current zones or a proposal's (same code as plan).
+
+    See :func:`project_zones`. Returns the ledger and the dataset.
+    """
+    projected = project_zones(data_dir, zones_dir, scenario_path, coords, mapping)
+    led = projected.ledger
+    led.attrs["plan_over_intake"] = plan_against_intake(led, getattr(projected.loaded.dataset, "plan", None))
     if out:
         write_ledger_file(led, Path(out))
-    return led, loaded.dataset
+    return led, projected.loaded.dataset
 
 
 def write_ledger_file(led: pd.DataFrame, out: Path) -> Path:

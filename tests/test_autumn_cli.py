@@ -125,3 +125,39 @@ def test_input_folder_is_not_modified(tmp_path):
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     check(folder, "--year", 2023, "--out", tmp_path / "out")
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_transfer_into_a_school_with_another_class_over_the_limit_is_flagged(tmp_path):
+    """Issue 20: 城关一小's grade 2 class gets 46 pupils; a pupil transferred into its grade 1 class
+    (44, within the limit) is still forbidden, and the report names the class that closes the school."""
+    folder = tmp_path / "data"
+    shutil.copytree(SMALL, folder)
+    roster = pd.read_csv(folder / "roster.csv", dtype=str, keep_default_na=False)
+    extra = [{"student_id": f"X{k}", "school_id": "P1", "grade": "2", "class_id": "1班", "entry": "continuing",
+              "unit_id": "U1", "entry_date": ""} for k in range(6)]  # 40 + 6 (A0085 joins on the 9th too)
+    extra.append({"student_id": "T900", "school_id": "P1", "grade": "1", "class_id": "1班", "entry": "transfer_in",
+                  "unit_id": "U1", "entry_date": "2023-10-09"})
+    pd.concat([roster, pd.DataFrame(extra)], ignore_index=True).to_csv(folder / "roster.csv", index=False)
+    out = tmp_path / "out"
+    res = check(folder, "--year", 2023, "--out", out, "--show-ids")
+    assert res.exit_code == 1, res.output + res.stderr
+    transfers = pd.read_csv(out / "transfers.csv", encoding="utf-8-sig", dtype=str)
+    row = transfers[transfers["学籍号"] == "T900"]
+    assert len(row) == 1
+    assert "2 年级 1班（46 人，班额 45）" in row["违规原因"].iat[0]
+    assert "2 年级 1班（46 人，班额 45）" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_school_at_its_seat_capacity_is_over_size_like_the_ledger(tmp_path):
+    """The school-size rule is the ledger's size cap: the lesser of the size limit and capacity."""
+    folder = tmp_path / "data"
+    shutil.copytree(SMALL, folder)
+    schools = pd.read_csv(folder / "schools.csv", dtype=str)
+    schools.loc[schools["school_id"] == "P1", "capacity"] = "80"  # P1 has 85 pupils
+    schools.to_csv(folder / "schools.csv", index=False)
+    out = tmp_path / "out"
+    res = check(folder, "--year", 2023, "--out", out)
+    assert res.exit_code == 1
+    size = pd.read_csv(out / "school_size.csv", encoding="utf-8-sig", dtype={"学校代码": str})
+    p1 = size[size["学校代码"] == "P1"].iloc[0]
+    assert int(p1["校额上限"]) == 80 and p1["是否超校额"] == "是"

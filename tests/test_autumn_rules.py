@@ -240,13 +240,75 @@ def test_transfer_into_a_school_at_exactly_the_size_limit_is_allowed_by_this_rul
     assert res.summary["over_size_schools"] == 1  # 2001 now: the size rule catches it
 
 
-def test_transfer_into_a_class_over_the_limit_but_not_into_a_class_at_the_limit():
+def test_transfer_into_a_class_over_the_limit_and_into_another_class_of_that_school():
+    # issue 20: a school that has a class over the limit takes no transfer at all, whatever class
+    # the pupil joins (tb joins a class at the limit, but class A of the school has 46)
     res = run(fx.pupils("P1", 4, "A", 46), fx.pupils("P1", 4, "B", 45),
               fx.pupils("P1", 4, "A", 1, "transfer_in", prefix="ta"),
               fx.pupils("P1", 4, "B", 1, "transfer_in", prefix="tb"))
-    assert list(res.transfers["student_id"]) == ["ta-0"]
-    assert res.transfers["class_students"].iat[0] == 46
-    assert "班额" in res.transfers["reason"].iat[0]
+    t = res.transfers.set_index("student_id")
+    assert list(t.index) == ["ta-0", "tb-0"]
+    assert t.at["ta-0", "class_students"] == 46 and "所在班已有 46 人" in t.at["ta-0", "reason"]
+    assert t.at["tb-0", "class_students"] == 45
+    assert "4 年级 A（46 人，班额 45）" in t.at["tb-0", "reason"]
+
+
+def test_transfer_into_a_class_of_30_at_a_school_with_a_class_of_46_in_another_grade():
+    res = run(fx.pupils("P1", 2, "A", 46), fx.pupils("P1", 5, "C", 30),
+              fx.pupils("P1", 5, "C", 1, "transfer_in", prefix="tr", entry_date="2023-10-08"))
+    assert list(res.transfers["student_id"]) == ["tr-0"]
+    assert "2 年级 A（46 人，班额 45）" in res.transfers["reason"].iat[0]
+
+
+def test_a_school_within_every_limit_takes_transfers():
+    res = run(fx.pupils("P1", 2, "A", 45), fx.pupils("P1", 5, "C", 30),
+              fx.pupils("P1", 5, "C", 1, "transfer_in", prefix="tr"),
+              fx.pupils("P1", 2, "A", 1, "transfer_in", prefix="tz", entry_date="2023-10-01"))
+    assert res.transfers.empty
+
+
+def test_earlier_transfers_that_push_another_class_over_close_the_school():
+    base = fx.pupils("P1", 4, "A", 45) + fx.pupils("P1", 3, "B", 20)
+    t1 = fx.pupils("P1", 4, "A", 1, "transfer_in", prefix="t1", entry_date="2023-10-01")
+    t2 = fx.pupils("P1", 3, "B", 1, "transfer_in", prefix="t2", entry_date="2023-10-02")
+    res = run(base, t1, t2)
+    assert list(res.transfers["student_id"]) == ["t2-0"]
+    assert "4 年级 A（46 人" in res.transfers["reason"].iat[0]
+
+
+def test_size_cap_is_the_ledgers_the_lesser_of_size_limit_and_capacity():
+    sch = fx.schools(P1={"capacity": 100})
+    res = run(fx.big_school("P1", 101), fx.pupils("P1", 2, "X", 1, "transfer_in", prefix="tr"),
+              schools=sch)
+    size = res.school_size.set_index("school_id")
+    assert size.at["P1", "limit"] == 100 and bool(size.at["P1", "violation"])
+    assert list(res.transfers["student_id"]) == ["tr-0"]
+    assert "超过学位数 100" in res.transfers["reason"].iat[0]
+    at_cap = run(fx.big_school("P1", 99), fx.pupils("P1", 2, "X", 1, "transfer_in", prefix="tr"),
+                 schools=sch)
+    assert at_cap.transfers.empty and at_cap.summary["over_size_schools"] == 0
+
+
+def test_more_classes_than_classrooms_closes_the_school():
+    sch = fx.schools(P1={"classrooms": 2})
+    res = run(fx.pupils("P1", 1, "A", 20), fx.pupils("P1", 2, "B", 20), fx.pupils("P1", 3, "C", 20),
+              fx.pupils("P1", 3, "C", 1, "transfer_in", prefix="tr"), schools=sch)
+    assert list(res.transfers["student_id"]) == ["tr-0"]
+    assert "超过教室数 2" in res.transfers["reason"].iat[0]
+
+
+def test_transfer_rule_is_the_ledgers_kernel_rule():
+    """The autumn check closes a school exactly when zoning.policy.closed_to_transfers does."""
+    from zoning import policy
+
+    for a_size, rooms in [(46, 10), (45, 10), (45, 1), (40, np.nan)]:
+        sch = fx.schools(P1={"classrooms": rooms})
+        res = run(fx.pupils("P1", 2, "A", a_size), fx.pupils("P1", 5, "C", 30),
+                  fx.pupils("P1", 5, "C", 1, "transfer_in", prefix="tr"), schools=sch)
+        expected = policy.closed_to_transfers(policy.over_size(a_size + 30, 2000),
+                                              policy.over_class_limit(a_size, 1, 45),
+                                              policy.over_classrooms(2, np.inf if rooms != rooms else rooms))
+        assert (len(res.transfers) == 1) == expected, (a_size, rooms)
 
 
 def test_transfers_count_earlier_dated_transfers_only():

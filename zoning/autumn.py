@@ -21,7 +21,9 @@ silently dropped; ``pupils_read == pupils_checked + pupils_with_problems`` alway
    has both). Over the limit when size > limit. Categories: 大班额 56–65, 超大班额 66+
    (:func:`zoning.policy.class_category`). The county share of large classes is
    (大班额 + 超大班额) / all classes.
-3. **School size (校额)**: pupils of a school > its ``size_limit`` (else 2000, 2500 nine-year).
+3. **School size (校额)**: pupils of a school > its size cap, the ledger's rule
+   (:func:`zoning.policy.size_cap`): its ``size_limit`` (else 2000, 2500 nine-year) or its seat
+   ``capacity`` when that is smaller.
 4. **Out of zone (超范围) and 就近入学率**: a new entrant is out of zone when the unit it lives in is
    zoned (for the level of its grade: 1–6 primary, 7–9 junior) to another school. Units with no
    zone at that level are not counted either way. The rate of a school and level is in-zone /
@@ -30,14 +32,17 @@ silently dropped; ``pupils_read == pupils_checked + pupils_with_problems`` alway
    ``schools`` if given, else the township most of its zone's units lie in) is one of
    ``town_townships`` (default 城关镇). When no township is known at all, every school is held to
    the minimum. Out-of-zone pupils of other schools are listed but are not a violation.
-5. **Transfers into an over-limit school (违规转入)**: a ``transfer_in`` pupil is forbidden when,
-   *on its entry date*, the school was over its size limit or the class it joins was over its class
-   limit. "On the entry date" counts, besides all ``new`` and ``continuing`` pupils of the school
-   (the start-of-year state, whatever their own dates), the other transfers into the school (or
-   class) with an ``entry_date`` strictly before the pupil's; the pupil itself is not counted. A
-   transfer without an ``entry_date`` is judged on the start-of-year state, and does not count
-   toward dated transfers. "Over" means strictly more than the limit (a class of 45 primary pupils
-   admitting a 46th is caught by the class-size rule, not by this one).
+5. **Transfers into an over-limit school (违规转入)**: the county plan's rule 已存在超标准校额、班额的
+   学校禁止转入学生: a ``transfer_in`` pupil is forbidden when, *on its entry date*, the school is
+   closed to transfers by the ledger's rule (:func:`zoning.policy.closed_to_transfers`): over its
+   size cap, **any** class of the school over its class limit (whatever class the pupil joins), or
+   more classes than classrooms (when ``classrooms`` is given). The reason names the size figure or
+   the classes that close the school. "On the entry date" counts, besides all ``new`` and
+   ``continuing`` pupils of the school (the start-of-year state, whatever their own dates), the
+   other transfers into the school with an ``entry_date`` strictly before the pupil's; the pupil
+   itself is not counted. A transfer without an ``entry_date`` is judged on the start-of-year
+   state, and does not count toward dated transfers. "Over" means strictly more than the limit (a
+   class of 45 primary pupils admitting a 46th is caught by the class-size rule, not by this one).
 6. **Data problems**: missing or duplicate student_id (every copy is listed), missing or unknown
    school, missing or unparsable grade, grade not taught at the school, missing class_id, missing or
    unknown entry kind, unknown unit_id, missing unit_id of a new entrant (its zone cannot be
@@ -208,10 +213,10 @@ def _school_tables(schools: pd.DataFrame) -> pd.DataFrame:
         "name": schools["name"].astype(object).where(schools["name"].notna(), ""),
         "level": schools["level"].astype(object),
     })
-    for col in ("class_limit", "size_limit", "township"):
+    for col in ("class_limit", "size_limit", "township", "capacity", "classrooms"):
         s[col] = schools[col].values if col in schools.columns else np.nan
-    s["class_limit"] = pd.to_numeric(s["class_limit"], errors="coerce")
-    s["size_limit"] = pd.to_numeric(s["size_limit"], errors="coerce")
+    for col in ("class_limit", "size_limit", "capacity", "classrooms"):
+        s[col] = pd.to_numeric(s[col], errors="coerce")
     problems = []
     for i, row in enumerate(s.itertuples(index=False), start=1):
         if row.school_id is None:
@@ -226,7 +231,13 @@ def _school_tables(schools: pd.DataFrame) -> pd.DataFrame:
     if problems:
         raise DataError(problems)
     s["name"] = [str(n) if str(n).strip() else sid for n, sid in zip(s["name"], s["school_id"])]
-    s["size_limit_eff"] = [int(policy.size_limit(k, o)) for k, o in zip(s["level"], s["size_limit"])]
+    limits = np.array([policy.size_limit(k, o) for k, o in zip(s["level"], s["size_limit"])], dtype=float)
+    capacity = s["capacity"].to_numpy(dtype=float)
+    capacity = np.where(np.isnan(capacity), np.inf, capacity)
+    # the ledger's size rule: the school's size cap is its size limit or its seat capacity, the lesser
+    s["size_limit_eff"] = policy.size_cap(limits, capacity).astype(int)
+    s["size_basis"] = np.where(capacity < limits, "学位数", "校额")
+    s["classrooms"] = s["classrooms"].where(s["classrooms"].notna(), np.inf)
     return s.set_index("school_id", drop=False)
 
 
@@ -629,7 +640,44 @@ def _check_zones(ok: pd.DataFrame, schools: pd.DataFrame, zones: pd.DataFrame,
     return ooz.reset_index(drop=True), rate[rate_cols].reset_index(drop=True), notes
 
 
+def _school_state(classes: dict, limits: dict) -> list[tuple]:
+    """The classes of one school over their limit: ``(grade, class_id, pupils, limit)``, sorted."""
+    return sorted((g, c, n, limits[(g, c)]) for (g, c), n in classes.items() if n > limits[(g, c)])
+
+
+def _closing_reasons(total: int, cap: int, basis: str, over: list, n_classes: int, own: tuple,
+                     own_count: int, own_limit: int, rooms: float) -> list[str]:
+    """Why a school is closed to a transfer on its entry date (empty when it is open).
+
+    The rule is the ledger's (:func:`zoning.policy.closed_to_transfers`): over the size cap, any
+    class over its class limit, or more classes than classrooms."""
+    over_size = bool(policy.over_size(total, cap))
+    over_rooms = policy.over_classrooms(n_classes, rooms)
+    if not policy.closed_to_transfers(over_size, bool(over), over_rooms):
+        return []
+    parts = []
+    if over_size:
+        parts.append(f"转入时学校已有 {total} 人，超过{basis} {cap}")
+    if own_count > own_limit:
+        parts.append(f"转入时所在班已有 {own_count} 人，超过班额 {own_limit}")
+    others = [o for o in over if (o[0], o[1]) != own]
+    if others:
+        named = "、".join(f"{g} 年级 {c}（{n} 人，班额 {lim}）" for g, c, n, lim in others[:3])
+        more = f"等 {len(others)} 个班" if len(others) > 3 else ""
+        parts.append(f"该校已有超班额班级：{named}{more}")
+    if over_rooms:
+        parts.append(f"全校 {n_classes} 个班，超过教室数 {int(rooms)}")
+    return parts
+
+
 def _check_transfers(ok: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+    """Transfers into a school closed to transfers on the entry date (the county plan: 已存在超标准
+    校额、班额的学校禁止转入学生 — whatever class the pupil joins).
+
+    The school's state on a transfer's entry date: every ``new`` and ``continuing`` pupil, plus the
+    transfers dated strictly earlier (an undated transfer is judged on the start-of-year state and
+    is not counted for the others); the pupil itself is not counted.
+    """
     cols = ["student_id", "row", "school_id", "name", "grade", "class_id", "entry_date",
             "school_students", "size_limit", "class_students", "class_limit", "reason"]
     tr_mask = (ok["entry"] == "transfer_in").to_numpy()
@@ -637,40 +685,48 @@ def _check_transfers(ok: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     base = ok[~tr_mask]
     tr = ok[tr_mask].copy()
-    base_school = base.groupby("school_id").size()
-    base_class = base.groupby(["school_id", "grade", "class_id"]).size()
-    # dated transfers strictly earlier than each transfer, in the same school / class
-    dated = tr["entry_date"].notna()
-    tr["earlier_school"] = 0
-    tr["earlier_class"] = 0
-    if dated.any():
-        d = tr[dated]
-        tr.loc[dated, "earlier_school"] = (
-            d.groupby("school_id")["entry_date"].rank(method="min").astype(int) - 1)
-        tr.loc[dated, "earlier_class"] = (
-            d.groupby(["school_id", "grade", "class_id"])["entry_date"].rank(method="min")
-            .astype(int) - 1)
-    tr["school_students"] = tr["school_id"].map(base_school).fillna(0).astype(int) + tr["earlier_school"]
-    ckeys = pd.MultiIndex.from_arrays([tr["school_id"], tr["grade"], tr["class_id"]])
-    tr["class_students"] = base_class.reindex(ckeys).fillna(0).astype(int).to_numpy() + tr["earlier_class"]
-    tr["size_limit"] = tr["school_id"].map(schools["size_limit_eff"]).astype(int)
     tr["class_limit"] = _class_limits(tr, schools)
-    over_size = policy.over_size(tr["school_students"], tr["size_limit"])
-    over_class = tr["class_students"] > tr["class_limit"]
-    reasons = []
-    for a, b, row in zip(over_size, over_class, tr.itertuples()):
-        parts = []
-        if a:
-            parts.append(f"转入时学校已有 {row.school_students} 人，超过校额 {row.size_limit}")
-        if b:
-            parts.append(f"转入时所在班已有 {row.class_students} 人，超过班额 {row.class_limit}")
-        reasons.append("；".join(parts))
-    tr["reason"] = reasons
-    bad = tr[(over_size | over_class).to_numpy()].copy()
-    bad["name"] = bad["school_id"].map(schools["name"])
-    bad["grade"] = bad["grade"].astype(int)
-    return bad[cols].sort_values(["school_id", "grade", "class_id", "student_id"],
-                                 kind="stable").reset_index(drop=True)
+    everyone = ok[["school_id", "grade", "class_id"]].drop_duplicates()
+    limit_of = dict(zip(zip(everyone["school_id"], everyone["grade"], everyone["class_id"]),
+                        _class_limits(everyone, schools)))
+    base_class = base.groupby(["school_id", "grade", "class_id"]).size()
+    rows = []
+    for sid, mine in tr.groupby("school_id", sort=True):
+        cap = int(schools.at[sid, "size_limit_eff"])
+        basis = schools.at[sid, "size_basis"]
+        rooms = float(schools.at[sid, "classrooms"])
+        classes = {(g, c): int(n) for (s_, g, c), n in base_class.items() if s_ == sid}
+        limits = {k: int(limit_of[(sid, *k)]) for k in classes}
+        limits.update({(g, c): int(lim) for g, c, lim in zip(mine["grade"], mine["class_id"], mine["class_limit"])})
+        start = (dict(classes), _school_state(classes, limits))
+        state = (classes, start[1])
+        dated = mine[mine["entry_date"].notna()].sort_values("entry_date", kind="stable")
+        undated = mine[mine["entry_date"].isna()]
+        judged = [(r, start) for r in undated.itertuples()]
+        for _date, same_day in dated.groupby("entry_date", sort=True):
+            snapshot = (dict(state[0]), state[1])
+            judged += [(r, snapshot) for r in same_day.itertuples()]
+            for r in same_day.itertuples():  # counted for the later transfers only
+                key = (r.grade, r.class_id)
+                state[0][key] = state[0].get(key, 0) + 1
+            state = (state[0], _school_state(state[0], limits))
+        for r, (counts, over) in judged:
+            own = (r.grade, r.class_id)
+            total = sum(counts.values())
+            reasons = _closing_reasons(total, cap, basis, over, len(counts), own, counts.get(own, 0),
+                                       int(r.class_limit), rooms)
+            if reasons:
+                rows.append({"student_id": r.student_id, "row": r.row, "school_id": sid,
+                             "name": schools.at[sid, "name"], "grade": int(r.grade),
+                             "class_id": r.class_id, "entry_date": r.entry_date,
+                             "school_students": total, "size_limit": cap,
+                             "class_students": counts.get(own, 0), "class_limit": int(r.class_limit),
+                             "reason": "；".join(reasons)})
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    bad = pd.DataFrame(rows, columns=cols)
+    return bad.sort_values(["school_id", "grade", "class_id", "student_id"],
+                           kind="stable").reset_index(drop=True)
 
 
 def check_enrollment(roster: pd.DataFrame, schools: pd.DataFrame, zones: pd.DataFrame | None,
