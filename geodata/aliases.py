@@ -9,6 +9,7 @@ are listed in :data:`FILE_STEMS`.
 """
 from __future__ import annotations
 
+import difflib
 import re
 
 #: The inputs of a data folder (SPEC §2), in reading order.
@@ -25,6 +26,67 @@ FILE_STEMS = {
     "crossings": ("crossings", "crossing", "通道", "过街通道", "路口"),
     "roads": ("roads", "road", "道路", "路网"),
 }
+
+#: Keywords that name an input inside a longer file name (学校基本情况.xlsx, 小区人数.xlsx,
+#: 2023秋季学籍导出.xlsx), checked in this order after the exact stems of :data:`FILE_STEMS`.
+FILE_KEYWORDS = (
+    ("roster", ("学籍", "roster")),
+    ("plan", ("招生计划", "计划")),
+    ("households", ("住户", "适龄儿童", "儿童", "household")),
+    ("crossings", ("通道", "过街", "crossing")),
+    ("barriers", ("障碍", "铁路", "barrier")),
+    ("roads", ("道路", "路网", "road")),
+    ("units", ("小区", "片区单元", "居住单元", "村组", "unit")),
+    ("schools", ("学校", "school")),
+)
+
+#: Columns (SPEC names, after aliases) that make a table an input whatever its file name.
+HEADER_SIGNATURES = (
+    ("roster", {"student_id", "school_id", "grade"}),
+    ("plan", {"school_id", "year", "grade"}),
+    ("schools", {"school_id", "name", "level"}),
+    ("households", {"household_id"}),
+    ("units", {"unit_id", "name"}),
+)
+
+#: Shapefile side files (parts of a ``.shp``) and files a data folder may hold besides inputs.
+SIDE_FILES = (".dbf", ".shx", ".prj", ".cpg", ".qpj", ".sbn", ".sbx", ".qix", ".fix", ".xml", ".qmd")
+
+
+def keyword_input(stem: str) -> str | None:
+    """The input a file name names by keyword (None when none)."""
+    low = stem.lower()
+    for name, words in FILE_KEYWORDS:
+        if any(w in low for w in words):
+            return name
+    return None
+
+
+_GRADE_WORDS = {**{f"{z}年级": g for g, z in enumerate("一二三四五六七八九", 1)},
+                **{f"{g}年级": g for g in range(1, 10)},
+                **{f"初{z}": g for z, g in (("一", 7), ("二", 8), ("三", 9))},
+                **{f"初中{z}年级": g for z, g in (("一", 7), ("二", 8), ("三", 9))},
+                **{f"g{g}": g for g in range(1, 10)}, **{f"grade{g}": g for g in range(1, 10)}}
+
+
+def grade_number(value: object) -> tuple[int | None, bool]:
+    """A grade as offices write it (1, 一年级, 1年级, 初一, 七年级) -> (grade, was converted).
+
+    Returns (None, False) for a blank or unknown value (the caller reports it).
+    """
+    if value is None:
+        return None, False
+    text = str(value).strip().replace(" ", "")
+    if text == "" or text.lower() == "nan":
+        return None, False
+    try:
+        f = float(text)
+        return (int(f), False) if f.is_integer() else (None, False)
+    except ValueError:
+        pass
+    g = _GRADE_WORDS.get(text.lower())
+    return (g, True) if g is not None else (None, False)
+
 
 #: File formats read, in order of preference when a folder has several files of one input.
 EXTENSIONS = (".gpkg", ".geojson", ".json", ".shp", ".xlsx", ".csv")
@@ -135,13 +197,33 @@ LEVEL_VALUES = {
     "nine_year": "nine_year", "nine-year": "nine_year", "九年一贯制": "nine_year",
     "九年制": "nine_year", "九年一贯制学校": "nine_year", "九年制学校": "nine_year",
 }
-_BRACKETS = str.maketrans({"（": "(", "）": ")", "　": " ", "，": ",", "／": "/"})
+_BRACKETS = str.maketrans({"（": "(", "）": ")", "　": " ", "，": ",", "／": "/", "【": "[", "】": "]",
+                           "：": ":", "＊": "*"})
+#: Bracketed parts of a header that carry a unit or a fill-in mark, not a name: （平方米）, (元), [必填].
+_UNIT_PART = re.compile(r"[(\[][^()\[\]]*[)\]]")
+_MARKS = re.compile(r"必填|选填|可选|\*")
+
+
+def _half_width(s: str) -> str:
+    """Full-width ASCII forms (ＡＢＣ１２３) as half-width."""
+    return "".join(chr(ord(c) - 0xFEE0) if 0xFF01 <= ord(c) <= 0xFF5E else c for c in s)
 
 
 def normalise_header(text: object) -> str:
-    """A header as it is compared with aliases: trimmed, lower case, half-width, no inner spaces."""
-    s = str(text).replace("\ufeff", "").translate(_BRACKETS).strip().lower()
-    return re.sub(r"\s+", "", s)
+    """A header as it is compared with aliases: trimmed, lower case, half-width, no inner spaces,
+    without bracketed units or fill-in marks (``教学及辅助用房面积（平方米）`` -> ``教学及辅助用房面积``,
+    ``学校代码*（必填）`` -> ``学校代码``). A header that is only a bracket keeps it."""
+    s = _half_width(str(text).replace("\ufeff", "").translate(_BRACKETS)).strip().lower()
+    s = re.sub(r"\s+", "", s)
+    bare = _MARKS.sub("", _UNIT_PART.sub("", s))
+    return bare if bare else s
+
+
+def nearest_name(header: str, input_name: str) -> str | None:
+    """The known header (alias or SPEC name) closest to ``header``, for an unused column's message."""
+    table = alias_table(input_name)
+    hit = difflib.get_close_matches(normalise_header(header), list(table), n=1, cutoff=0.6)
+    return hit[0] if hit else None
 
 
 def alias_table(input_name: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ import pandas as pd
 import pyproj
 
 from zoning.errors import DataError, Problem, errors
-from geodata.readers import find_history, read_history
+from geodata.readers import find_history, read_history, unused_files
 from geodata.sample import sample_dir
 from geodata.validate import check_folder
 
@@ -45,6 +45,12 @@ class Dataset:
     files: dict[str, Path] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
     base_year: int = 2022
+    #: where the schools' base enrollment came from: "schools" (enrolled_g*) or "zones" (current zones' pupils)
+    enrollment_rule: str = "schools"
+    #: households read / counted / outside units / unusable (None without households)
+    households_totals: dict | None = None
+    #: files shifted from GCJ-02/BD-09 by --coords
+    shifted: list = field(default_factory=list)
 
     def wgs84(self, layer: str) -> gpd.GeoDataFrame | None:
         """A copy of a geographic layer in EPSG:4326 (None when the layer is absent).
@@ -81,10 +87,27 @@ def _history(folder: Path, schools) -> tuple[Path | None, pd.DataFrame | None, l
 def validate_data(data_dir=None, coords: str | None = None, mapping=None) -> list[Problem]:
     """Every problem of a data folder (the bundled sample when None), history included: errors
     first in file order, then warnings (what ``zoning validate`` reports)."""
-    checked = check_folder(_folder(data_dir), coords=coords, mapping=mapping)
-    _, _, history_problems = _history(_folder(data_dir), checked.layers.get("schools"))
-    problems = list(checked.problems) + history_problems
-    return sorted(problems, key=lambda p: (p.severity != "error",))
+    return validate_checked(data_dir, coords=coords, mapping=mapping)[0]
+
+
+def validate_checked(data_dir=None, coords: str | None = None, mapping=None):
+    """:func:`validate_data` and the :class:`geodata.validate.Checked` it came from."""
+    folder = _folder(data_dir)
+    checked = check_folder(folder, coords=coords, mapping=mapping)
+    history_path, _, history_problems = _history(folder, checked.layers.get("schools"))
+    extra = [p for p in (checked.scenario_path, history_path, mapping) if p is not None]
+    unused = unused_files(folder, checked.files, extra) if folder.is_dir() else []
+    problems = list(checked.problems) + history_problems + unused
+    order = {"error": 0, "warning": 1}
+    return sorted(problems, key=lambda p: order.get(p.severity, 2)), checked
+
+
+def households_totals(aggregation) -> dict | None:
+    """``read, counted, outside, unusable`` of a household aggregation (None without one)."""
+    if aggregation is None:
+        return None
+    t = aggregation.totals()
+    return {"read": t["in"], "counted": t["counted"], "outside": t["outside"], "unusable": t["skipped"]}
 
 
 def load_dataset(data_dir: str | Path | None = None, coords: str | None = None,
@@ -137,6 +160,9 @@ def load_dataset(data_dir: str | Path | None = None, coords: str | None = None,
         files=dict(checked.files),
         warnings=list(checked.problems),
         base_year=checked.base_year,
+        enrollment_rule=checked.enrollment_rule,
+        households_totals=households_totals(checked.aggregation),
+        shifted=list(checked.shifted),
     )
     if checked.scenario_path is not None:
         ds.files["scenario"] = checked.scenario_path

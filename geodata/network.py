@@ -51,7 +51,7 @@ from geodata.coords import utm_crs_of
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = "network-1"
+CACHE_VERSION = "network-2"  # 2: roads noded where they cross (issue 17)
 #: Detour factor applied to the straight line when a pair cannot be put on the network.
 DETOUR_FACTOR = 1.3
 #: A unit or school farther than this from the nearest road node is not put on the network.
@@ -219,6 +219,45 @@ def _crs_text(crs) -> str:
     return "" if crs is None else crs.to_wkt()
 
 
+#: Columns that mark a road as above or below the others (a crossing between levels is no junction).
+GRADE_COLUMNS = ("layer", "bridge", "tunnel")
+_YES = {"1", "yes", "true", "y", "t", "是", "桥", "桥梁", "隧道", "下穿", "上跨"}
+
+
+def grade_levels(roads, ok: np.ndarray) -> np.ndarray:
+    """The vertical level of each road kept (``ok``): OSM-style ``layer`` (0 when blank), +1 for a
+    bridge, -1 for a tunnel. Lines of different levels cross without a junction."""
+    n = int(ok.sum())
+    if not isinstance(roads, pd.DataFrame) or not any(c in roads.columns for c in GRADE_COLUMNS):
+        return np.zeros(n, dtype=int)
+    level = np.zeros(len(roads), dtype=int)
+    if "layer" in roads.columns:
+        level += pd.to_numeric(roads["layer"], errors="coerce").fillna(0).astype(int).to_numpy()
+    for col, step in (("bridge", 1), ("tunnel", -1)):
+        if col in roads.columns:
+            flag = np.array([str(v).strip().lower() in _YES for v in roads[col]], dtype=bool)
+            level += np.where(flag & (level == 0), step, 0)
+    return level[ok]
+
+
+def node_crossings(geoms: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Road lines split where lines of the same level cross (``shapely.node``), as simple parts.
+
+    Streets drawn as long lines that cross without a shared vertex (CAD and survey layers) are
+    joined at the crossing; lines of different levels (bridge over road) are not. A network already
+    noded comes back with the same vertices.
+    """
+    out = []
+    for lv in np.unique(levels) if len(levels) else []:
+        parts = shapely.get_parts(geoms[levels == lv])
+        parts = parts[np.isin(shapely.get_type_id(parts), (1, 2))]
+        lines = shapely.get_parts(parts)
+        if len(lines) > 1:
+            lines = shapely.get_parts(shapely.node(shapely.multilinestrings(lines)))
+        out.append(lines)
+    return np.concatenate(out) if out else np.empty(0, dtype=object)
+
+
 def build_network(roads, *, node_tolerance_m: float = 0.5, max_segment_m: float | None = 100.0) -> RoadNetwork:
     """Build the road graph of ``roads`` (lines in a metric CRS).
 
@@ -240,8 +279,7 @@ def build_network(roads, *, node_tolerance_m: float = 0.5, max_segment_m: float 
     h = hashlib.sha256(f"{CACHE_VERSION}|{node_tolerance_m}|{max_segment_m}|{_crs_text(crs)}".encode())
     _hash_geoms(h, geoms)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    parts = shapely.get_parts(geoms[ok])
-    parts = parts[np.isin(shapely.get_type_id(parts), (1, 2))]
+    parts = node_crossings(geoms[ok], grade_levels(roads, ok))
     if max_segment_m:
         parts = shapely.segmentize(parts, max_segment_m)
     coords, line = shapely.get_coordinates(parts, return_index=True)

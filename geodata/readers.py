@@ -107,20 +107,53 @@ class Sheet:
     unsaved_formulas: list[tuple[int, str]] = field(default_factory=list)
 
 
+def _entries(data_dir: Path) -> list[Path]:
+    return sorted(p for p in data_dir.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+
+
+def _is_reserved(path: Path) -> bool:
+    """Files a folder holds besides inputs: the scenario and the history table (read elsewhere)."""
+    stem = path.stem.lower()
+    return path.suffix.lower() == ".toml" or (stem in HISTORY_STEMS and path.suffix.lower() in HISTORY_EXTENSIONS)
+
+
+def sniff_input(path: Path) -> str | None:
+    """The input a CSV/XLSX table is by its headers (a table with 学校代码/学校名称/学段 is the
+    schools file whatever its name); None when its headers name none."""
+    if path.suffix.lower() not in TABLE_EXTENSIONS:
+        return None
+    try:
+        if path.suffix.lower() == ".csv":
+            raw = _read_csv_text(path, header_row=None, skip_blank=False).head(10)
+        else:
+            raw = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl", nrows=10)
+    except Exception:  # noqa: BLE001 - an unreadable file is simply not recognised here
+        return None
+    for name, signature in aliases.HEADER_SIGNATURES:
+        table = aliases.alias_table(name)
+        for i in range(len(raw)):
+            got = {table.get(aliases.normalise_header(v)) for v in raw.iloc[i] if not _blank(v)}
+            if signature <= got:
+                return name
+    return None
+
+
 def find_inputs(data_dir: str | Path) -> tuple[dict[str, Path], list[Problem]]:
-    """Find the file of each input in ``data_dir`` by stem.
+    """Find the file of each input in ``data_dir``: by stem, else by a keyword in its name
+    (学校基本情况.xlsx, 小区人数.xlsx, 2023秋季学籍导出.xlsx), else by its headers.
 
     Returns
     -------
     files : dict
         Input name -> path (only inputs present).
     problems : list of Problem
-        A warning where several files could be the same input (the one used is named).
+        A warning where several files have an input's exact stem (the one used is named); an
+        error where several files name one input by keyword or headers (both named).
     """
     data_dir = Path(data_dir)
     problems: list[Problem] = []
     found: dict[str, Path] = {}
-    entries = sorted(p for p in data_dir.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+    entries = _entries(data_dir)
     for name in aliases.INPUTS:
         stems = [s.lower() for s in aliases.FILE_STEMS[name]]
         cands = [p for p in entries if p.stem.lower() in stems and p.suffix.lower() in aliases.EXTENSIONS]
@@ -133,7 +166,49 @@ def find_inputs(data_dir: str | Path) -> tuple[dict[str, Path], list[Problem]]:
                 cands[0].name, None, None, None,
                 f"{aliases.INPUT_NAMES_ZH[name]}有多个文件：{'、'.join(p.name for p in cands)}；只读取 {cands[0].name}",
                 "删除或改名不用的文件，避免读错版本", "warning"))
+    taken = set(found.values())
+    rest = [p for p in entries if p not in taken and p.suffix.lower() in aliases.EXTENSIONS and not _is_reserved(p)]
+    guessed: dict[str, list[Path]] = {}
+    for p in rest:
+        name = aliases.keyword_input(p.stem) or sniff_input(p)
+        if name is not None and name not in found:
+            guessed.setdefault(name, []).append(p)
+    for name, cands in guessed.items():
+        if len(cands) > 1:
+            problems.append(Problem(
+                cands[0].name, None, None, None,
+                f"有 {len(cands)} 个文件都像是{aliases.INPUT_NAMES_ZH[name]}文件：{'、'.join(p.name for p in cands)}",
+                f"只保留一个，或把要用的文件改名为 {name}{cands[0].suffix}（或 {aliases.FILE_STEMS[name][2]}{cands[0].suffix}）"))
+            continue
+        found[name] = cands[0]
+        log.info("%s 按文件名或表头识别为%s文件", cands[0].name, aliases.INPUT_NAMES_ZH[name])
     return found, problems
+
+
+def unused_files(data_dir: str | Path, files: dict[str, Path], extra_used=()) -> list[Problem]:
+    """One note per file of the folder that is not read, with the reason (nothing is skipped in silence)."""
+    data_dir = Path(data_dir)
+    used = {Path(p).resolve() for p in list(files.values()) + list(extra_used) if p is not None}
+    shp_stems = {Path(p).with_suffix("").name.lower() for p in used if Path(p).suffix.lower() == ".shp"}
+    out = []
+    for p in _entries(data_dir):
+        if p.resolve() in used or _is_reserved(p):
+            continue
+        ext = p.suffix.lower()
+        if ext in aliases.SIDE_FILES and p.with_suffix("").name.lower() in shp_stems:
+            continue
+        if ext in aliases.SIDE_FILES:
+            reason = "是 Shapefile 的附属文件，但同名的 .shp 没有被读取"
+        elif ext not in aliases.EXTENSIONS:
+            reason = f"格式 {ext or '（无扩展名）'} 不是可读取的数据格式（gpkg、geojson、shp、csv、xlsx）"
+        else:
+            name = aliases.keyword_input(p.stem) or sniff_input(p)
+            reason = (f"也像是{aliases.INPUT_NAMES_ZH[name]}文件，但已使用 {files[name].name}" if name in files
+                      else "文件名和表头都不对应任何输入（学校、片区单元、住户、招生计划、学籍、障碍线、通道、道路）")
+        out.append(Problem(p.name, None, None, None, f"未使用此文件：{reason}",
+                           "如果它是需要的输入，按 README 的文件名改名，或让表头含有 学校代码/学校名称/学段 等标准列名",
+                           "info"))
+    return out
 
 
 def read_mapping(path: str | Path | None) -> tuple[dict[str, dict[str, str]], list[Problem]]:
@@ -341,6 +416,23 @@ def _missing_crs_problems(gdf: gpd.GeoDataFrame, path: Path) -> list[Problem]:
                     "warning")]
 
 
+def declares_crs(path: Path, gdf: gpd.GeoDataFrame) -> bool:
+    """Whether a GIS file declares its coordinate system: a shapefile's ``.prj``, a GeoPackage, a
+    GeoJSON ``crs`` member naming a projected CRS. A GeoJSON in degrees (no ``crs``, or the CRS84
+    that GDAL writes into every one) is longitude/latitude of unknown datum (web-map coordinates are
+    often GCJ-02), so ``--coords`` applies to it."""
+    ext = path.suffix.lower()
+    if gdf.crs is None:
+        return False
+    if ext == ".shp":
+        return path.with_suffix(".prj").exists() or path.with_suffix(".PRJ").exists()
+    if ext in (".geojson", ".json"):
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+        return b'"crs"' in head and not gdf.crs.is_geographic
+    return True
+
+
 def _to_wgs84(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, bool]:
     """Reproject to EPSG:4326; returns (frame, was given in longitude/latitude)."""
     crs = gdf.crs
@@ -431,7 +523,10 @@ def read_layer(path: str | Path, name: str, coords: str | None = None,
     converted = None
     if geo:
         problems += _missing_crs_problems(frame, path)
+        declared = declares_crs(path, frame)
         frame, lonlat = _to_wgs84(frame)
+        # a layer whose file declares its CRS is transformed by it and never shifted (issue 17)
+        lonlat = lonlat and not declared
     else:
         wkt_col = next((c for c in frame.columns if aliases.normalise_header(c) in _WKT_HEADERS), None)
         if "lon" in frame.columns and "lat" in frame.columns:

@@ -88,6 +88,8 @@ class Checked:
     base_year: int = 2022
     aggregation: aggregate.Aggregation | None = None
     problems: list[Problem] = field(default_factory=list)
+    enrollment_rule: str = "schools"
+    shifted: list = field(default_factory=list)
 
 
 class _Report:
@@ -231,6 +233,37 @@ def _numbers(frame, col, rep: _Report, ids, *, integer=True, positive=False, lab
             continue
         out[pos] = x
     return pd.Series(out, index=frame.index)
+
+
+def _grades(frame, rep: _Report, ids, col: str = "grade") -> pd.Series:
+    """A grade column as offices write it (1, 一年级, 1年级, 初一, 七年级) as numbers (NaN where
+    blank or unreadable, reported); words converted are counted in one note."""
+    if col not in frame.columns:
+        return pd.Series(np.nan, index=frame.index)
+    out = np.full(len(frame), np.nan)
+    converted = []
+    for pos, (i, v) in enumerate(frame[col].items()):
+        if _blank(v):
+            continue
+        g, was_word = aliases.grade_number(v)
+        if g is None:
+            rep.add(i + 1, ids[i], col, f"年级无法识别：“{v}”", "填写 1–9，或 一年级…六年级、初一…初三（七年级…九年级）")
+            continue
+        out[pos] = g
+        if was_word:
+            converted.append((i + 1, str(v).strip(), g))
+    note_conversions(rep, col, converted, "年级")
+    return pd.Series(out, index=frame.index)
+
+
+def note_conversions(rep: _Report, col: str, converted: list, what: str) -> None:
+    """One note counting the values converted in a column (row, text as written, value used)."""
+    if not converted:
+        return
+    kinds = sorted({f"“{t}”→{g}" for _, t, g in converted})
+    rows = "、".join(str(rep.shown(r)) for r, _, _ in converted[:5]) + ("…" if len(converted) > 5 else "")
+    rep.add(None, None, col, f"{what}：{len(converted)} 处按常用写法转换（{'，'.join(kinds[:6])}"
+            f"{'…' if len(kinds) > 6 else ''}；第 {rows} 行）", "核对转换结果；无需修改", "info")
 
 
 def _blank_cells(frame, col) -> np.ndarray:
@@ -525,11 +558,13 @@ def check_units(layer: readers.Layer, problems: list[Problem], has_households: b
         tot = _unit_counts(f, tcol, rep, ids, "小学生数" if tcol.endswith("primary") else "初中生数",
                            MAX_PUPILS_PER_GRADE * len(grades))
         cols = [f"students_g{g}" for g in grades]
+        # an even split, fractions kept: every year's intake is total / grades, so the level keeps
+        # exactly the pupils read in every year of the ledger (issue 17)
+        out[cols] = out[cols].astype(float)
         for i in f.index:
             if np.isnan(tot[i]) or out.loc[i, cols].sum() > 0:
                 continue
-            base, rem = divmod(int(tot[i]), len(cols))
-            out.loc[i, cols] = [base + (k < rem) for k in range(len(cols))]
+            out.loc[i, cols] = float(tot[i]) / len(cols)
         log.info("%s: 按 %s 总数平均分到各年级（有分年级人数的单元不变）", layer.file, tcol)
     for col in aggregate.AGE_COLUMNS:
         out[col] = _unit_counts(f, col, rep, ids, f"{col[-1]} 岁儿童数", MAX_PUPILS_PER_GRADE).fillna(0).astype("int64")
@@ -620,7 +655,7 @@ def check_households(layer: readers.Layer, problems: list[Problem]) -> gpd.GeoDa
     out["birth_year"] = pd.array(by, dtype="Int64")
     out["birth_month"] = pd.array(bm, dtype="Int64")
     out["birth_day"] = pd.array(bd, dtype="Int64")
-    grade = _numbers(f, "grade", rep, ids, label="年级")
+    grade = _grades(f, rep, ids)
     for i, g in grade.items():
         if not np.isnan(g) and not 1 <= g <= 9:
             rep.add(i + 1, ids[i], "grade", f"年级应在 1–9 之间：{int(g)}", "义务教育年级填 1–9；未入学的儿童留空")
@@ -646,7 +681,7 @@ def check_plan(layer: readers.Layer, problems: list[Problem]) -> pd.DataFrame:
             rep.add(i + 1, None, "school_id", "学校代码为空", "每行填写学校代码")
     out = pd.DataFrame({"school_id": ids}, index=f.index)
     out["year"] = _years(f, "year", rep, ids, "年份")
-    grade = _numbers(f, "grade", rep, ids, label="年级")
+    grade = _grades(f, rep, ids)
     for i, g in grade.items():
         if not np.isnan(g) and not 1 <= g <= 9:
             rep.add(i + 1, ids[i], "grade", f"年级应在 1–9 之间：{int(g)}", "招生年级通常为 1（小学）或 7（初中）")
@@ -684,7 +719,7 @@ def check_roster(layer: readers.Layer, problems: list[Problem]) -> pd.DataFrame:
     for i, v in out["school_id"].items():
         if v is None and "school_id" in f.columns:
             rep.add(i + 1, ids[i], "school_id", "学校代码为空", "填写学生就读学校的学校代码")
-    grade = _numbers(f, "grade", rep, ids, label="年级")
+    grade = _grades(f, rep, ids)
     for i, g in grade.items():
         if not np.isnan(g) and not 1 <= g <= 9:
             rep.add(i + 1, ids[i], "grade", f"年级应在 1–9 之间：{int(g)}", "填写 1–9")
@@ -723,7 +758,7 @@ def check_lines(layer: readers.Layer, problems: list[Problem], label: str) -> gp
     out = pd.DataFrame(index=f.index)
     out["name"] = [n or "" for n in _text(f["name"])] if "name" in f.columns else ""
     out["kind"] = [k or "" for k in _text(f["kind"])] if "kind" in f.columns else ""
-    for col in ("oneway", "speed_kmh", "walk", "drive"):
+    for col in ("oneway", "speed_kmh", "walk", "drive", "layer", "bridge", "tunnel"):
         if col in f.columns:
             out[col] = f[col].to_numpy()
     geoms = _check_geometry(f, rep, ids, "line", label)
@@ -859,6 +894,49 @@ def check_overlaps(units: gpd.GeoDataFrame, file: str) -> list[Problem]:
                            f"重叠处的儿童只计入较小的单元",
                            fix, "error" if error[k] else "warning"))
     return out
+
+
+def resolve_school_names(layers: dict, files: dict, problems: list[Problem], raw: dict | None = None) -> None:
+    """School references written as names (对口小学 = 城关七小) turned into school codes.
+
+    A value that is a school code stays; one that is exactly one school's name becomes its code
+    (counted in one note per column); a name two schools share is an error naming both. Applies to
+    the units' zone columns and the school columns of plan, roster and households.
+    """
+    schools = layers.get("schools")
+    if schools is None:
+        return
+    ids = {sid for sid in schools["school_id"] if sid is not None}
+    by_name: dict[str, list[str]] = {}
+    for sid, name in zip(schools["school_id"], schools["name"]):
+        if sid is not None and name:
+            by_name.setdefault(str(name).strip(), []).append(sid)
+    for name, cols in (("units", ("primary_school", "junior_school")), ("plan", ("school_id",)),
+                       ("roster", ("school_id",)), ("households", ("school_id",))):
+        frame = layers.get(name)
+        if frame is None or name not in files:
+            continue
+        rep = _Report(files[name].name, problems, layer=(raw or {}).get(name))
+        idcol = {"units": "unit_id", "plan": "school_id", "roster": "student_id", "households": "household_id"}[name]
+        row_ids = frame[idcol].tolist() if idcol in frame.columns else [None] * len(frame)
+        for col in cols:
+            if col not in frame.columns:
+                continue
+            values = frame[col].tolist()
+            converted = []
+            for k, v in enumerate(values):
+                if v is None or v in ids or v not in by_name:
+                    continue
+                hits = by_name[v]
+                if len(hits) > 1:
+                    rep.add(k + 1, row_ids[k], col, f"学校名称“{v}”对应多所学校：{'、'.join(hits)}",
+                            "改填学校代码，或在学校表中把重名的学校改成不同的名称")
+                    continue
+                values[k] = hits[0]
+                converted.append((k + 1, v, hits[0]))
+            if converted:
+                frame[col] = _obj(values, frame.index)
+                note_conversions(rep, col, converted, "学校名称转换为学校代码")
 
 
 def check_references(layers: dict, files: dict, problems: list[Problem]) -> None:
@@ -1045,13 +1123,17 @@ def _check_folder(data_dir: str | Path, coords: str | None, mapping: str | Path 
     scenario = check_scenario(scenario_path, layers, problems)
     if base_year is None:
         base_year = scenario.base_year if scenario is not None else Scenario().base_year
+    resolve_school_names(layers, files, problems, read)
     check_references(layers, files, problems)
     crs = choose_crs(layers)
     checked = Checked(layers=layers, files=files, crs=crs, scenario=scenario, scenario_path=scenario_path,
                       base_year=int(base_year), problems=problems)
+    checked.shifted = [layer.file for layer in read.values() if layer.converted]
+    problems.extend(coords_notes(read, coords))
     if crs is None:
         return checked
     check_extents(layers, crs, files, problems)
+    problems.extend(offset_warnings(layers, files, crs))
     for name, frame in list(layers.items()):
         if isinstance(frame, gpd.GeoDataFrame):
             layers[name] = frame.to_crs(crs)
@@ -1069,7 +1151,91 @@ def _check_folder(data_dir: str | Path, coords: str | None, mapping: str | Path 
     roster = layers.get("roster")
     if isinstance(roster, gpd.GeoDataFrame) and "units" in layers:
         layers["roster"] = _roster_units(roster, layers["units"])
+    if "schools" in layers and "units" in layers and "schools" in raw:
+        given = any(str(c).startswith("enrolled_g") for c in raw["schools"].frame.columns)
+        if not given:
+            layers["schools"] = base_enrollment_from_zones(layers["schools"], layers["units"])
+            checked.enrollment_rule = "zones"
+            problems.append(Problem(files["schools"].name, None, None, "enrolled_g1", ENROLLMENT_FROM_ZONES,
+                                    "如有各校各年级在校生数，填入 enrolled_g1…g9（一年级在校生…）列", "info"))
     return checked
+
+
+ENROLLMENT_FROM_ZONES = ("学校表没有各年级在校生（enrolled_g1…g9）：各校基年在校生按现行片区内各单元的学生人数计算"
+                         "（只给学段总数的单元平均分到该学段各年级）")
+
+
+def base_enrollment_from_zones(schools: gpd.GeoDataFrame, units: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Each school's base-year enrollment = the pupils of its current zone (SPEC §2, issue 17).
+
+    Grades 1–6 come from the units whose ``primary_school`` is the school, grades 7–9 from those
+    whose ``junior_school`` is; a grade the school does not teach stays 0. Pupils of units with no
+    current zone are in no school (:mod:`zoning.reconcile` names them).
+    """
+    out = schools.copy()
+    for level, col, grades in (("primary", "primary_school", range(1, 7)), ("junior", "junior_school", range(7, 10))):
+        zone = units[col] if col in units.columns else pd.Series([None] * len(units), index=units.index)
+        for g in grades:
+            sums = pd.to_numeric(units[f"students_g{g}"], errors="coerce").fillna(0).groupby(zone.to_numpy()).sum()
+            teaches = [g in policy.SCHOOL_GRADES.get(lv, ()) for lv in out["level"]]
+            vals = [float(sums.get(sid, 0.0)) if t else 0.0 for sid, t in zip(out["school_id"], teaches)]
+            out[f"enrolled_g{g}"] = vals
+    return out
+
+
+def coords_notes(read: dict, coords: str | None) -> list[Problem]:
+    """Which files ``--coords`` shifted, and which it left alone because they declare a CRS."""
+    if coords not in ("gcj02", "bd09"):
+        return []
+    label = {"gcj02": "GCJ-02（高德/腾讯）", "bd09": "BD-09（百度）"}[coords]
+    out = []
+    for layer in read.values():
+        if layer.converted:
+            out.append(Problem(layer.file, None, None, None, f"经纬度按 {label} 转换为 WGS84",
+                               "无需修改；这些坐标若本来就是 WGS84/CGCS2000，去掉 --coords", "info"))
+        elif isinstance(layer.frame, gpd.GeoDataFrame):
+            out.append(Problem(layer.file, None, None, None,
+                               f"文件声明了坐标系，按其坐标系转换，未做 {label} 偏移", "无需修改", "info"))
+    return out
+
+
+#: A layer whose median offset from the others is in this range (metres) looks GCJ-02-shifted.
+OFFSET_RANGE_M = (150.0, 1500.0)
+
+
+def offset_warnings(layers: dict, files: dict, crs) -> list[Problem]:
+    """Warn when schools sit a few hundred metres off the units they lie among (the GCJ-02
+    signature: one layer from a web map, the other from a survey), or when the data lie outside China."""
+    out = []
+    units, schools = layers.get("units"), layers.get("schools")
+    if units is None or schools is None:
+        return out
+    u = units.to_crs(crs).geometry
+    s = schools.to_crs(crs).geometry
+    u = u[u.notna()]
+    s = s[s.notna()]
+    if not len(u) or not len(s):
+        return out
+    lon, lat = shapely.get_x(shapely.centroid(units.geometry[units.geometry.notna()].to_numpy())), \
+        shapely.get_y(shapely.centroid(units.geometry[units.geometry.notna()].to_numpy()))
+    if not (73 <= np.median(lon) <= 135 and 18 <= np.median(lat) <= 54):
+        out.append(Problem(files["units"].name, None, None, None,
+                           f"数据位于中国境外（经度 {np.median(lon):.2f}，纬度 {np.median(lat):.2f}）",
+                           "核对坐标系；若数据本就在境外可忽略（此时不要用 --coords）", "warning"))
+        return out
+    areal = u[u.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if len(areal) < 10:
+        return out
+    union = shapely.union_all(areal.to_numpy())
+    d = shapely.distance(s.to_numpy(), union)
+    inside = float(np.mean(d == 0))
+    outside = d[d > 0]
+    if inside < 0.5 and len(outside) and OFFSET_RANGE_M[0] <= np.median(outside) <= OFFSET_RANGE_M[1]:
+        out.append(Problem(files["schools"].name, None, None, None,
+                           f"学校点位与片区单元相差约 {np.median(outside):.0f} 米（只有 {inside:.0%} 的学校落在单元内），"
+                           "像是 GCJ-02/BD-09 偏移：一个文件取自网络地图，另一个不是",
+                           "取自高德/腾讯地图的经纬度加 --coords gcj02（百度加 bd09）；带坐标系的文件不会被偏移", "warning"))
+    return out
 
 
 def _roster_units(roster: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> pd.DataFrame:

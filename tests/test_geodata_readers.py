@@ -229,8 +229,9 @@ def test_totals_spread_over_grades(tmp_path):
     pd.DataFrame({"unit_id": ["A", "B"], "name": ["甲", "乙"], "students_primary": [13, 0], "students_junior": [4, 3],
                   "lon": [106.53, 106.54], "lat": [38.905, 38.912]}).to_csv(tmp_path / "units.csv", index=False)
     u = check_folder(tmp_path).layers["units"]
-    assert u.loc[0, [f"students_g{g}" for g in range(1, 7)]].tolist() == [3, 2, 2, 2, 2, 2]
-    assert u.loc[0, [f"students_g{g}" for g in range(7, 10)]].tolist() == [2, 1, 1]
+    # an even split, fractions kept (issue 17): each year's intake is the total / grades
+    assert u.loc[0, [f"students_g{g}" for g in range(1, 7)]].tolist() == pytest.approx([13 / 6] * 6)
+    assert u.loc[0, [f"students_g{g}" for g in range(7, 10)]].tolist() == pytest.approx([4 / 3] * 3)
     assert u.loc[1, [f"students_g{g}" for g in range(1, 10)]].sum() == 3
 
 

@@ -82,7 +82,7 @@ def test_inputs_not_modified(tmp_path):
 def test_cli_validate_defects_exits_nonzero():
     from cli import main
 
-    result = CliRunner().invoke(main, ["validate", str(DEFECTS)])
+    result = CliRunner().invoke(main, ["validate", str(DEFECTS), "--all"])
     assert result.exit_code == 1
     # the row as Excel shows it (a title row and the header above data row 5) and the user's header
     assert "学校.xlsx | 7 | D04 | 学段（level）" in result.output

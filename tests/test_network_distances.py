@@ -143,10 +143,10 @@ def test_cache_is_used_and_invalidated_when_roads_change(tmp_path):
 
 
 def test_build_network_joins_shared_vertices_not_overpasses():
-    roads = gpd.GeoSeries([
+    roads = gpd.GeoDataFrame({"layer": [0, 0, 1]}, geometry=[
         LineString([(0, 0), (100, 0)]),
         LineString([(100.2, 0.1), (100, 100)]),   # meets the first within the node tolerance
-        LineString([(50, -50), (50, 50)]),        # crosses the first without a shared vertex
+        LineString([(50, -50), (50, 50)]),        # an overpass (layer 1): crosses the first, no junction
     ], crs=CRS)
     net = nw.build_network(roads, node_tolerance_m=0.5, max_segment_m=None)
     assert net.n_nodes == 5

@@ -152,7 +152,7 @@ def test_unit_count_problems_are_errors_on_the_feature(broken, pos, column, word
 
 def test_cli_reports_all_in_one_run_with_exit_1(broken):
     folder, problems, _ = broken
-    result = CliRunner().invoke(main, ["validate", str(folder)])
+    result = CliRunner().invoke(main, ["validate", str(folder), "--all"])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     n_err = len(errors(problems))

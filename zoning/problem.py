@@ -142,12 +142,21 @@ class ZoningProblem:
                 return self.residents[:, 0].astype(float)
             return self.ages[:, max(6 - k, 0)].astype(float)
         g0 = 7 - k
+        if not self.has_primary_residents and not self.has_ages:
+            # only junior pupils given (students_junior totals): each year's grade-7 intake is taken
+            # to equal today's grade 7, as the primary intake repeats today's grade 1
+            return self.residents[:, 6].astype(float)
         if g0 >= 1:
             return self.residents[:, g0 - 1] * self.cohort_survival(g0, 7)
         if not self.has_ages:
             return self.residents[:, 0] * self.cohort_survival(1, 7)
         age = max(12 - k, 0)
         return self.ages[:, age] * self.cohort_survival(1, 7)
+
+    @property
+    def has_primary_residents(self) -> bool:
+        """Whether any unit has pupils of grades 1–6 (else the grade-7 intake repeats today's grade 7)."""
+        return bool(self.residents.size) and float(self.residents[:, :6].sum()) > 0
 
     @property
     def has_ages(self) -> bool:
@@ -292,6 +301,8 @@ class ZoningProblem:
             notes=list(notes or []) + ([] if ages.sum() > 0 or not U else
                                        ["没有学龄前儿童（age_0…age_5）数据：各年一年级新生按现有一年级人数估计"]),
         )
+        if U and not problem.has_primary_residents and float(residents[:, 6:].sum()) > 0:
+            problem.notes.append("片区单元只有初中学生数：各年七年级新生按现有七年级人数估计")
         bad = lock_problems(problem, scenario)
         if bad:
             raise ScenarioError(bad, "锁定设置（scenario.toml 的 [locks] 或 --lock）")

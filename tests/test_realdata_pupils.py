@@ -1,0 +1,77 @@
+"""Every pupil in every year (issue 17 items 1 and 2): level totals, schools without enrollment."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from pipelines.project import run_project
+from zoning.errors import DataError
+from zoning.reconcile import reconcile
+
+SANTA_ROSA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "santa_rosa_2025"
+
+
+def _years_total(ledger: pd.DataFrame) -> pd.Series:
+    return ledger.groupby("year")["students"].sum()
+
+
+@pytest.mark.skipif(not SANTA_ROSA.is_dir(), reason="../shared/realdata absent")
+def test_santa_rosa_keeps_every_pupil_in_every_year():
+    units = gpd.read_file(SANTA_ROSA / "units.geojson")
+    read = int(units["students_primary"].sum())
+    ledger, dataset = run_project(SANTA_ROSA)
+    assert dataset.enrollment_rule == "zones"
+    totals = _years_total(ledger)
+    assert len(totals) >= 5
+    # each school's figure is rounded per grade: within half a pupil per grade cell
+    assert all(abs(t - read) <= 0.5 * 6 * len(dataset.schools) for t in totals), totals
+    assert abs(totals.iloc[0] - read) <= 3
+    rec = reconcile(pd.DataFrame(dataset.schools.drop(columns="geometry")),
+                    pd.DataFrame(dataset.units.drop(columns="geometry")), rule=dataset.enrollment_rule,
+                    ledger=ledger, base_year=dataset.base_year, levels=("primary",))
+    assert rec.balanced, rec.gaps
+    assert rec.levels.iloc[0]["units_read"] == pytest.approx(read)
+
+
+def _junior_district(folder: Path, unzoned: bool = False) -> int:
+    """Ten junior-only units (students_junior totals) and two junior schools with no enrollment."""
+    folder.mkdir()
+    units, total = [], 0
+    for k in range(10):
+        n = 30 + 7 * k
+        total += n
+        units.append({"unit_id": f"U{k}", "name": f"村{k}", "students_junior": n,
+                      "junior_school": None if (unzoned and k == 0) else ("J1" if k < 5 else "J2"),
+                      "geometry": box(106.50 + 0.01 * k, 38.90, 106.51 + 0.01 * k, 38.91)})
+    gpd.GeoDataFrame(units, crs=4326).to_file(folder / "units.geojson")
+    schools = [{"school_id": "J1", "name": "一中", "level": "junior", "capacity": 2000, "geometry": Point(106.52, 38.905)},
+               {"school_id": "J2", "name": "二中", "level": "junior", "capacity": 2000, "geometry": Point(106.57, 38.905)}]
+    gpd.GeoDataFrame(schools, crs=4326).to_file(folder / "schools.geojson")
+    (folder / "scenario.toml").write_text('base_year = 2022\ntarget_year = 2024\nhorizon = 2026\nlevels = ["junior"]\n',
+                                          encoding="utf-8")
+    return total
+
+
+def test_junior_totals_give_the_grade_7_intake_and_the_base_enrollment(tmp_path):
+    total = _junior_district(tmp_path / "d")
+    ledger, dataset = run_project(tmp_path / "d")
+    totals = _years_total(ledger)
+    assert all(abs(t - total) <= 0.5 * 3 * 2 for t in totals), totals  # never 0, never growing
+    base = ledger[ledger["year"] == dataset.base_year].set_index("school_id")["students"]
+    assert base["J1"] == pytest.approx(30 + 37 + 44 + 51 + 58, abs=1.5)
+
+
+def test_pupils_in_no_zone_are_a_gap_that_names_them(tmp_path):
+    _junior_district(tmp_path / "d", unzoned=True)
+    ledger, dataset = run_project(tmp_path / "d")
+    rec = reconcile(pd.DataFrame(dataset.schools.drop(columns="geometry")),
+                    pd.DataFrame(dataset.units.drop(columns="geometry")), rule=dataset.enrollment_rule,
+                    ledger=ledger, base_year=dataset.base_year, levels=("junior",))
+    assert not rec.balanced and "U0" in rec.gaps[0]
+    with pytest.raises(DataError):
+        rec.check()
