@@ -494,9 +494,9 @@ def load_inputs(data_dir=None, zones_dir=None, plan_file=None, roster_file=None,
         return name in names and p.file == names[name]
 
     # problems of inputs this check does not read do not stop it (``zoning validate`` lists them)
-    unused = [p for p in checked.problems
-              if any(belongs(p, n) for n in ("households", "barriers", "crossings", "roads"))
-              or (checked.scenario_path is not None and p.file == Path(checked.scenario_path).name)]
+    unused = [p for p in checked.problems if p.severity in ("error", "warning")
+              and (any(belongs(p, n) for n in ("households", "barriers", "crossings", "roads"))
+              or (checked.scenario_path is not None and p.file == Path(checked.scenario_path).name))]
     if unused:
         log.warning("与秋季核查无关的输入有 %d 处问题，已忽略（可用 zoning validate 查看）", len(unused))
     folder_problems = [p for p in checked.problems if p not in unused

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "说明"}
 COLUMNS_ZH = ("文件", "行", "编号", "列", "问题", "修改建议")
 
 
@@ -95,6 +96,6 @@ def format_problems(problems: list[Problem]) -> str:
             p.shown_column or "",
             p.problem,
             p.fix,
-            "错误" if p.severity == "error" else "警告",
+            SEVERITY_ZH.get(p.severity, p.severity),
         ))
     return "\n".join(" | ".join(r) for r in rows)
