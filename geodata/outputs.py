@@ -396,7 +396,7 @@ def units_layer(dataset, assignments: pd.DataFrame) -> gpd.GeoDataFrame:
     """Units with their new and previous zone schools — no counts (used by the parents' search)."""
     a = _check_assignments(assignments, dataset)
     units = dataset.units.reset_index(drop=True)
-    out = units[["unit_id", "name", "township"]].copy()
+    out = units[["unit_id", "name", "township"] + [c for c in ("aliases", "addresses") if c in units.columns]].copy()
     for level in ("primary", "junior"):
         cur = units[f"{level}_school"]
         sub = a[a["level"] == level].drop_duplicates("unit_id").set_index("unit_id")

@@ -543,6 +543,9 @@ def check_units(layer: readers.Layer, problems: list[Problem], has_households: b
             rep.add(i + 1, ids[i], "name", "小区/村名称为空", "填写名称（招生片区划分表要列出它）")
     out["name"] = [n if n is not None else (ids[i] or "") for i, n in names.items()]
     out["township"] = [t or "" for t in _text(f["township"])] if "township" in f.columns else ""
+    for col in ("aliases", "addresses"):  # optional text for the parents' search (别名、门牌范围)
+        if col in f.columns:
+            out[col] = [t or "" for t in _text(f[col])]
     grade_cols = [c for c in aggregate.GRADE_COLUMNS if c in f.columns]
     totals = [c for c in ("students_primary", "students_junior") if c in f.columns]
     if not grade_cols and not totals and not has_households:
