@@ -3,7 +3,10 @@ its one writer of tables.
 
 Every command that reads a proposal (``map``, ``publish``, ``check-plan``, ``project --zones``,
 ``compare``, ``indicators``, the autumn check) reads it here, with the same rules; ``zoning plan``
-writes its tables here (inside :func:`geodata.outputs.proposal_folder`). A problem raises
+writes its tables here (inside :func:`geodata.outputs.proposal_folder`): ``assignments.csv``,
+``ledger.csv``, ``metrics.json``, ``run.json``, ``checks.txt``, ``indicators.csv``,
+``coefficients.csv``, ``routes.geojson``, and ``solver.log`` / ``model.lp`` from what the model
+returns (it writes no file itself). A problem raises
 :class:`zoning.errors.DataError` naming the file, the row as a spreadsheet shows it (header = row
 1), the column and the fix, every problem of the file at once.
 
@@ -34,7 +37,12 @@ CHECKS = "checks.txt"
 ZONES = "zones.geojson"
 UNITS = "units.geojson"
 SCHOOLS = "schools.geojson"
+ROUTES = "routes.geojson"
 OPTIONAL_LAYERS = ("barriers", "roads", "routes")
+INDICATORS = "indicators.csv"
+COEFFICIENTS = "coefficients.csv"
+SOLVER_LOG = "solver.log"
+MODEL_LP = "model.lp"
 
 PLAN_LEVELS = ("primary", "junior")
 #: columns every assignments.csv has (a hand-edited file too)
@@ -43,6 +51,12 @@ ASSIGNMENT_REQUIRED = ("unit_id", "level", "school_id", "previous_school_id", "s
 ASSIGNMENT_COLUMNS = ("unit_id", "unit_name", "level", "school_id", "school_name", "previous_school_id",
                       "students", "change_year")
 LEDGER_REQUIRED = ("school_id", "name", "year", "students", "classes")
+#: columns of routes.geojson (WGS84 lines from each unit to its school along the roads)
+ROUTE_COLUMNS = ("unit_id", "level", "school_id", "distance_m", "on_network")
+#: the key columns of indicators.csv (one row per school and year; then each indicator's value,
+#: threshold, ratio and verdict: zoning.indicators.indicator_columns) and of coefficients.csv
+INDICATOR_REQUIRED = ("school_id", "name", "level", "year")
+COEFFICIENT_REQUIRED = ("level", "year", "indicator", "cv", "limit", "ok")
 LAYER_REQUIRED = {
     ZONES: ("school_id", "name", "level"),
     UNITS: ("unit_id", "name"),
@@ -338,17 +352,94 @@ def read_layer(folder, name: str, problems: list[Problem]) -> gpd.GeoDataFrame |
     return _norm_ids(gdf)
 
 
+def _read_csv_typed(path: Path) -> pd.DataFrame:
+    """A report table of the proposal with its numbers typed and ``school_id`` as text."""
+    try:
+        return pd.read_csv(path, dtype={"school_id": str}, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError([Problem(path.name, None, None, None, "文件不是 UTF-8 编码的文本", CSV_FIX)]) from None
+    except pd.errors.EmptyDataError:
+        raise DataError([Problem(path.name, None, None, None, "文件是空的", CSV_FIX)]) from None
+    except pd.errors.ParserError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        row = int(line.group(1)) if line else None
+        raise DataError([Problem(path.name, None if row is None else row - 1, None, None,
+                                 "这一行的列数与表头不符（文件可能被截断或手工改坏）", CSV_FIX,
+                                 sheet_row=row)]) from None
+
+
+def _read_report(folder, name: str, required) -> pd.DataFrame:
+    folder = Path(folder)
+    path = folder / name
+    if not path.is_file():
+        raise _missing_folder(folder, name)
+    df = _read_csv_typed(path)
+    problems = _missing_columns(df, name, required)
+    if problems:
+        raise DataError(problems)
+    return df
+
+
+def read_indicators(folder) -> pd.DataFrame:
+    """A proposal's ``indicators.csv``: the 优质均衡 indicators of each school and year.
+
+    Raises
+    ------
+    DataError
+        When the file is missing, unreadable or lacks a key column (``school_id, name, level, year``).
+    """
+    return _read_report(folder, INDICATORS, INDICATOR_REQUIRED)
+
+
+def read_coefficients(folder) -> pd.DataFrame:
+    """A proposal's ``coefficients.csv``: the county's difference coefficient of each indicator,
+    level and year.
+
+    Raises
+    ------
+    DataError
+        When the file is missing, unreadable or lacks a key column.
+    """
+    return _read_report(folder, COEFFICIENTS, COEFFICIENT_REQUIRED)
+
+
+def optional_indicators(folder) -> pd.DataFrame:
+    """:func:`read_indicators`, or an empty table with the key columns when the file is absent."""
+    if not (Path(folder) / INDICATORS).is_file():
+        return pd.DataFrame(columns=list(INDICATOR_REQUIRED))
+    return read_indicators(folder)
+
+
+def optional_coefficients(folder) -> pd.DataFrame:
+    """:func:`read_coefficients`, or an empty table with the key columns when the file is absent."""
+    if not (Path(folder) / COEFFICIENTS).is_file():
+        return pd.DataFrame(columns=list(COEFFICIENT_REQUIRED))
+    return read_coefficients(folder)
+
+
+def optional_metrics(folder) -> dict:
+    """:func:`read_metrics`, or ``{}`` when the proposal has no ``metrics.json``."""
+    return read_metrics(folder) if (Path(folder) / METRICS).is_file() else {}
+
+
+def optional_run(folder) -> dict:
+    """:func:`read_run`, or ``{}`` when the proposal has no ``run.json``."""
+    return read_run(folder) if (Path(folder) / RUN).is_file() else {}
+
+
 @dataclass
 class ProposalFiles:
-    """The content of a proposal folder, geometries in WGS84 (EPSG:4326).
+    """The content of a proposal folder, geometries in WGS84 (EPSG:4326): the one definition of its
+    fields (``maps.proposal.Proposal`` extends it with the maps' display pieces).
 
-    ``assignments`` holds every zone map (one row per unit, level and map); ``final`` the zones as
-    finally drawn (one row per unit and level). Ids are text or None.
+    ``assignments`` are the zones as finally drawn (one row per unit and level, index 0..n-1);
+    ``zone_maps`` every zone map (one row per unit, level and map: two maps with a second change).
+    Ids are text or None.
     """
 
     path: Path
     assignments: pd.DataFrame
-    final: pd.DataFrame
+    zone_maps: pd.DataFrame
     zones: gpd.GeoDataFrame
     units: gpd.GeoDataFrame
     schools: gpd.GeoDataFrame
@@ -411,7 +502,7 @@ def read_proposal(folder) -> ProposalFiles:
     if extra:
         raise DataError(extra)
     shown = _norm_ids(assignments.copy())
-    return ProposalFiles(path=path, assignments=shown, final=final_assignments(shown),
+    return ProposalFiles(path=path, assignments=final_assignments(shown).reset_index(drop=True), zone_maps=shown,
                          zones=layers[ZONES], units=layers[UNITS], schools=layers[SCHOOLS], ledger=ledger,
                          metrics=_optional_json(path / METRICS), run=_optional_json(path / RUN), **optional)
 
@@ -460,4 +551,40 @@ def write_checks(folder, text: str) -> Path:
     """``checks.txt``: the independent checker's report."""
     path = Path(folder) / CHECKS
     path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    return path
+
+
+def write_solver_log(folder, text: str) -> Path:
+    """``solver.log``: the solver's log of every round, as :func:`zoning.model.solve_model` returns it."""
+    path = Path(folder) / SOLVER_LOG
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(text)
+    return path
+
+
+def write_model_lp(folder, problem) -> Path:
+    """``model.lp``: the model as solved, in CPLEX LP format, written by the problem's own writer
+    (``problem.writeLP``, PuLP's, so the file is byte for byte what PuLP writes)."""
+    path = Path(folder) / MODEL_LP
+    problem.writeLP(str(path))
+    return path
+
+
+def write_indicators(folder, indicators: pd.DataFrame) -> Path:
+    """``indicators.csv``: the 优质均衡 indicators of each school and year (``zoning.indicators``)."""
+    return write_csv(indicators, Path(folder) / INDICATORS)
+
+
+def write_coefficients(folder, coefficients: pd.DataFrame) -> Path:
+    """``coefficients.csv``: the county's difference coefficients per level, year and indicator."""
+    return write_csv(coefficients, Path(folder) / COEFFICIENTS)
+
+
+def write_routes(folder, routes: gpd.GeoDataFrame) -> Path:
+    """``routes.geojson``: WGS84 lines from each unit to its school (:data:`ROUTE_COLUMNS`)."""
+    path = Path(folder) / ROUTES
+    missing = [c for c in ROUTE_COLUMNS if c not in routes.columns]
+    if missing:
+        raise ValueError(f"routes lack columns {missing}")
+    routes[list(ROUTE_COLUMNS) + [routes.geometry.name]].to_file(path, driver="GeoJSON")
     return path

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
-from pathlib import Path, PureWindowsPath
+from dataclasses import dataclass, field, fields
+from pathlib import PureWindowsPath
 
-import geopandas as gpd
-import pandas as pd
-
-from geodata.proposal import LEDGER, read_proposal
+from geodata.proposal import LEDGER, ProposalFiles, read_proposal
 from maps.palette import color_for, school_colors
 
 log = logging.getLogger(__name__)
@@ -27,22 +24,12 @@ SAMPLE_NOTICE = "示例数据，仅供演示，非官方数据"
 
 
 @dataclass
-class Proposal:
-    """The content of one proposal folder, geometries in WGS84 (EPSG:4326)."""
+class Proposal(ProposalFiles):
+    """The content of one proposal folder as :class:`geodata.proposal.ProposalFiles` defines it
+    (``assignments``: the zones as finally drawn; ``zone_maps``: every map's rows; the layers in
+    WGS84), plus the school colours of its maps."""
 
-    path: Path
-    assignments: pd.DataFrame
-    zones: gpd.GeoDataFrame
-    units: gpd.GeoDataFrame
-    schools: gpd.GeoDataFrame
-    ledger: pd.DataFrame | None = None
-    metrics: dict = field(default_factory=dict)
-    run: dict = field(default_factory=dict)
-    barriers: gpd.GeoDataFrame | None = None
-    roads: gpd.GeoDataFrame | None = None
-    routes: gpd.GeoDataFrame | None = None
     colors: dict = field(default_factory=dict)
-    zone_maps: pd.DataFrame | None = None
 
     def color(self, school_id) -> str:
         """The school's colour on this proposal's maps (see :func:`maps.palette.school_colors`)."""
@@ -71,7 +58,7 @@ class Proposal:
         Shown on the pages instead of the folder name or the date, so that the same proposal gives
         the same page whatever its folder is called and whenever the page is built.
         """
-        every = self.assignments if self.zone_maps is None else self.zone_maps
+        every = self.zone_maps
         cols = [c for c in ("unit_id", "level", "school_id") if c in every.columns]
         rows = sorted("\t".join("" if v is None else str(v) for v in r)
                       for r in every[cols].itertuples(index=False, name=None))
@@ -114,7 +101,5 @@ def load_proposal(proposal_dir) -> Proposal:
     if f.ledger is None:
         log.warning("%s 中没有 %s：学校弹窗中不显示逐年台账", f.path, LEDGER)
     ids = (set(f.schools["school_id"].dropna()) | set(f.zones["school_id"].dropna())
-           | set(f.final["school_id"].dropna()))
-    return Proposal(path=f.path, assignments=f.final.reset_index(drop=True), zones=f.zones, units=f.units,
-                    schools=f.schools, ledger=f.ledger, metrics=f.metrics, run=f.run, barriers=f.barriers,
-                    roads=f.roads, routes=f.routes, colors=school_colors(ids), zone_maps=f.assignments)
+           | set(f.assignments["school_id"].dropna()))
+    return Proposal(**{k.name: getattr(f, k.name) for k in fields(f)}, colors=school_colors(ids))

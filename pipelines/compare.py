@@ -27,17 +27,13 @@ from zoning.errors import DataError, Problem
 
 log = logging.getLogger(__name__)
 
-INDICATORS = "indicators.csv"
-COEFFICIENTS = "coefficients.csv"
-
-
 def read_proposal(folder: Path, problems: list[Problem]) -> dict:
     """The tables of one proposal folder that the comparison uses, read by :mod:`geodata.proposal`.
 
-    ``ledger.csv`` is required; ``metrics.json`` and ``run.json`` are read when present (a
-    missing one shows as "—"), and so are ``indicators.csv`` and ``coefficients.csv``. Every
-    reader's problems are added to ``problems`` (so that all are shown at once); a table that could
-    not be read is left out.
+    ``ledger.csv`` is required; ``metrics.json``, ``run.json``, ``indicators.csv`` and
+    ``coefficients.csv`` are read when present (the optional readers give ``{}`` or an empty table
+    when absent, which shows as "—"). Every reader's problems are added to ``problems`` (so that
+    all are shown at once); a table that could not be read is left out.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -45,13 +41,10 @@ def read_proposal(folder: Path, problems: list[Problem]) -> dict:
                                 "指定由 zoning plan 生成的方案文件夹"))
         return {"dir": folder}
     tables: dict = {"dir": folder, "metrics": {}, "run": {}}
-    _read_into(tables, "ledger", proposal.read_ledger, folder, problems)
-    for name, file, read in (("metrics", proposal.METRICS, proposal.read_metrics),
-                             ("run", proposal.RUN, proposal.read_run),
-                             ("indicators", INDICATORS, read_indicators),
-                             ("coefficients", COEFFICIENTS, read_coefficients)):
-        if (folder / file).is_file():
-            _read_into(tables, name, read, folder, problems)
+    for name, read in (("ledger", proposal.read_ledger), ("metrics", proposal.optional_metrics),
+                       ("run", proposal.optional_run), ("indicators", proposal.optional_indicators),
+                       ("coefficients", proposal.optional_coefficients)):
+        _read_into(tables, name, read, folder, problems)
     return tables
 
 
@@ -68,24 +61,6 @@ def _in_folder(problem: Problem, folder: Path) -> Problem:
     if "/" in str(problem.file):
         return problem
     return dataclasses.replace(problem, file=f"{folder.name}/{problem.file}")
-
-
-def read_indicators(folder: Path) -> pd.DataFrame:
-    """A proposal's ``indicators.csv`` (to move into :mod:`geodata.proposal`, the one reader)."""
-    return _read_report_table(Path(folder), INDICATORS)
-
-
-def read_coefficients(folder: Path) -> pd.DataFrame:
-    """A proposal's ``coefficients.csv`` (to move into :mod:`geodata.proposal`, the one reader)."""
-    return _read_report_table(Path(folder), COEFFICIENTS)
-
-
-def _read_report_table(folder: Path, file: str) -> pd.DataFrame:
-    """A report table ``zoning plan`` adds to a proposal, school ids as text."""
-    try:
-        return pd.read_csv(folder / file, dtype={"school_id": str}, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise DataError([Problem(file, None, None, None, f"无法读取：{exc}", "删除该文件或重新生成方案")]) from None
 
 
 def read_proposals(dirs) -> list[dict]:

@@ -19,7 +19,7 @@ import pandas as pd
 from geodata import proposal
 from geodata.dataset import load_dataset
 from geodata.outputs import proposal_folder
-from geodata.tabular import write_csv, write_xlsx
+from geodata.tabular import write_xlsx
 from pipelines.project import run_project
 from pipelines.render import render_page
 from zoning import policy
@@ -135,7 +135,8 @@ def write_indicator_report(out_dir, indicators: pd.DataFrame, coefficients: pd.D
     The folder is written under a temporary name and renamed when complete. The page is the
     template ``pipelines/templates/indicators_report.html`` (every value from the data an escaped
     variable); the tables go through :mod:`geodata.tabular` (formula-like cells inert, the same
-    bytes for the same input).
+    bytes for the same input); ``indicators.csv`` and ``coefficients.csv`` are written by
+    :mod:`geodata.proposal`, the same schema as a proposal's.
 
     Parameters
     ----------
@@ -166,8 +167,8 @@ def write_indicator_report(out_dir, indicators: pd.DataFrame, coefficients: pd.D
               "说明": pd.DataFrame({"说明": _method_notes(is_sample, basis, source, skipped)})}
     page = _report_html(indicators, coefficients, ditems, source, is_sample, basis, skipped)
     with proposal_folder(out_dir) as tmp:
-        write_csv(indicators, tmp / "indicators.csv")
-        write_csv(coefficients, tmp / "coefficients.csv")
+        proposal.write_indicators(tmp, indicators)
+        proposal.write_coefficients(tmp, coefficients)
         write_xlsx(tmp / "indicators.xlsx", sheets)
         (tmp / "indicators.html").write_text(page, encoding="utf-8")
     log.info("指标报告已写入 %s", out_dir)
@@ -406,13 +407,9 @@ def _base_year(ds, run: dict | None) -> int:
 
 
 def _check_ledger(ledger: pd.DataFrame, school_ids: set[str], year) -> list[Problem]:
-    """The ledger's schools against the data folder's, and the asked year against the ledger's."""
+    """The ledger's schools against the data folder's, and the asked year against the ledger's
+    (its columns and rows are checked by :func:`geodata.proposal.read_ledger`)."""
     problems = []
-    need = ["school_id", "year", "students", "classes"]
-    missing = [c for c in need if c not in ledger.columns]
-    if missing:
-        return [Problem("ledger.csv", None, None, c, f"台账缺少列 {c}", "使用 zoning plan 生成的 ledger.csv")
-                for c in missing]
     seen = set()
     for pos, sid in enumerate(ledger["school_id"].astype(str), start=1):
         if sid not in school_ids and sid not in seen:

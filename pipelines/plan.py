@@ -1,8 +1,10 @@
 """``zoning plan``: data folder -> model -> solve -> independent checks -> proposal folder -> map.
 
 The proposal's files are written by :mod:`geodata.proposal` (tables, ``metrics.json``,
-``run.json``) and :mod:`geodata.outputs` (layers, zone table) inside one atomic
-:func:`geodata.outputs.proposal_folder`; the planner map is drawn by :mod:`maps.planner`.
+``run.json``, ``solver.log``, ``model.lp``, ``indicators.csv``, ``coefficients.csv``,
+``routes.geojson``) and :mod:`geodata.outputs` (layers, zone table) inside one atomic
+:func:`geodata.outputs.proposal_folder`; the planner map is drawn by :mod:`maps.planner`. The model
+(:mod:`zoning`) writes nothing: it returns the solver's log as text.
 """
 from __future__ import annotations
 
@@ -22,9 +24,9 @@ import pulp
 from geodata.dataset import file_hashes
 from geodata.network import assignment_routes
 from geodata.outputs import compactness, final_name, proposal_folder, write_geo_outputs
-from geodata.proposal import (final_assignments, write_assignments, write_checks, write_ledger, write_metrics,
-                              write_run)
-from geodata.tabular import write_csv
+from geodata.proposal import (MODEL_LP, SOLVER_LOG, final_assignments, write_assignments, write_checks, write_coefficients,
+                              write_indicators, write_ledger, write_metrics, write_model_lp, write_routes, write_run,
+                              write_solver_log)
 from maps.planner import write_planner_map
 from pipelines import NoPlanError, PlanError, tool_version
 from pipelines.inputs import Loaded, guard_output, load, say
@@ -135,7 +137,9 @@ def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mappi
     with proposal_folder(out_dir) as tmp:
         tmp = Path(tmp)
         with _ticker(progress, "求解中"):
-            solution = solve_model(model, log_path=tmp / "solver.log", lp_path=tmp / "model.lp")
+            solution = solve_model(model, keep_log=True)
+        write_solver_log(tmp, solution.log)
+        write_model_lp(tmp, model.prob)
         res = solution.result
         if res.status not in ("optimal", "feasible"):
             why = "；".join(f["detail"] + "，" + f["fix"] for f in findings) or "求解器未找到可行方案"
@@ -220,8 +224,8 @@ def run_record(folder: Path, loaded: Loaded, coords=None, mapping=None, timings:
         "mapping": None if mapping is None else str(Path(mapping).resolve()),
         "scenario": scenario.public_dict(),
         "solver": {"name": scenario.solver.name, "time_limit": scenario.solver.time_limit,
-                   "gap": scenario.solver.gap, "log": "solver.log", "pulp": pulp.__version__},
-        "model": "model.lp",
+                   "gap": scenario.solver.gap, "log": SOLVER_LOG, "pulp": pulp.__version__},
+        "model": MODEL_LP,
         "python": platform.python_version(),
         "distance_source": getattr(loaded.tables, "meta", {}).get("distance_source", "straight"),
         "timings": timings or {},
@@ -242,14 +246,14 @@ def _write_geo(folder: Path, loaded: Loaded, assignments, led, scenario) -> None
     if getattr(ds, "roads", None) is not None and len(ds.roads):
         routes = assignment_routes(ds.units, ds.schools, ds.roads, final)
         if len(routes):
-            routes.to_file(folder / "routes.geojson", driver="GeoJSON")
+            write_routes(folder, routes)
 
 
 def _write_indicators(folder: Path, dataset, led) -> None:
     schools = pd.DataFrame(dataset.schools.drop(columns="geometry"))
     ind = proposal_indicators(schools, led)
-    write_csv(ind, folder / "indicators.csv")
-    write_csv(county_coefficients(ind), folder / "coefficients.csv")
+    write_indicators(folder, ind)
+    write_coefficients(folder, county_coefficients(ind))
 
 
 def plan_summary(problem, scenario, metrics, before, after, results, solve_seconds=None) -> str:

@@ -82,17 +82,38 @@ def test_blocks_solved_apart_give_the_same_optimum_as_together():
     assert apart.bound == pytest.approx(apart.objective, rel=1e-6)
 
 
-def test_solve_reports_blocks_and_writes_one_log(tmp_path):
+def test_solve_reports_blocks_and_returns_one_log(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     prob, _ = _two_towns(300)  # 300 columns per town: too small to be blocks of their own
-    log = tmp_path / "solver.log"
-    res = solve(prob, "highs", time_limit=30, gap=0.0, log_path=log)
-    assert res.status == "optimal" and res.parts == 1 and log.exists()
+    res = solve(prob, "highs", time_limit=30, gap=0.0, keep_log=True)
+    assert res.status == "optimal" and res.parts == 1
+    assert res.log.startswith("MIP has") and "模型分解为" not in res.log
     prob, _ = _two_towns(600)  # two towns of 600 columns apart, the free variable rides along
-    res = solve(prob, "highs", time_limit=60, gap=1e-4, log_path=log)
+    res = solve(prob, "highs", time_limit=60, gap=1e-4, keep_log=True)
     assert res.status in ("optimal", "feasible") and res.parts == 2
-    text = log.read_text(encoding="utf-8")
-    assert "模型分解为 2 个" in text and all(f"第 {k}/2 部分" in text for k in (1, 2))
-    assert not list(tmp_path.glob("solver.log.part*"))
+    assert res.log.startswith("模型分解为 2 个") and all(f"第 {k}/2 部分" in res.log for k in (1, 2))
+    assert res.log.count("MIP has") == 2
+    # the solver writes no file: nothing appears in the working folder
+    assert not list(tmp_path.iterdir())
+    assert solve(prob, "highs", time_limit=60, gap=1e-4).log is None  # not asked for: not kept
+
+
+def test_the_kept_log_is_what_highs_writes_to_its_log_file(tmp_path):
+    """The logging callback gives the lines HiGHS's ``log_file`` option writes (numbers aside:
+    timings differ from run to run)."""
+    import re
+
+    prob, _ = _two_towns(40)
+    arr = highs.lp_arrays(prob)
+    rows, cols = np.arange(arr.matrix.shape[0]), np.arange(arr.n_cols)
+    path = tmp_path / "highs.log"
+    options = {"output_flag": True, "log_to_console": False, "mip_rel_gap": 0.0}
+    kept = highs.solve_part(arr, rows, cols, options, None, keep_log=True)
+    written = highs.solve_part(arr, rows, cols, dict(options, log_file=str(path)), None)
+    assert kept.status == written.status == "optimal" and written.log == ""
+    numbers = re.compile(r"[0-9.]+(e[+-]?[0-9]+)?")
+    assert numbers.sub("#", kept.log) == numbers.sub("#", path.read_text(encoding="utf-8"))
+    assert len(kept.log.splitlines()) > 10
 
 
 GRID = ["AAAABBBB",

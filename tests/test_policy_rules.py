@@ -24,8 +24,11 @@ def test_class_sizes_and_categories():
 
 def test_new_cohort_has_one_reference_year():
     assert policy.entry_year(3, 2024) == 2022 and policy.entry_year(8, 2024) == 2023
-    assert not policy.is_new_cohort(3, 2024, 2022)  # entered 2022: enrolled in the base data
-    assert policy.is_new_cohort(8, 2024, 2022)  # entered grade 7 in 2023
+    # the reference is the first intake the new zones apply to (base year 2022: by default 2023)
+    assert not policy.is_new_cohort(3, 2024, 2023)  # entered 2022: enrolled in the base data
+    assert policy.is_new_cohort(8, 2024, 2023)  # entered grade 7 in 2023
+    assert not policy.is_new_cohort(8, 2024, 2024)  # first intake 2024: the 2023 cohort is not the plan's
+    assert policy.in_base_data(3, 2024, 2022) and not policy.in_base_data(8, 2024, 2022)
 
 
 def test_size_allowed_and_caps():

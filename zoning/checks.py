@@ -262,10 +262,10 @@ def check_barriers(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario, 
 
 
 # ------------------------------------------------------------------------------ limits
-def _class_verdict(problem: ZoningProblem, row, s: int, judged: bool, res: CheckResult) -> None:
+def _class_verdict(problem: ZoningProblem, row, s: int, first_intake: int, res: CheckResult) -> None:
     """Class limit of one ledger row: each grade over its limit is a failure when its cohort is new
-    (entered after the base year, in a year the plan is judged) and accepted otherwise (pupils
-    enrolled before the new zones keep their classes)."""
+    (:func:`zoning.policy.is_new_cohort`: placed by the new zones, the cohorts the model opens
+    classes for) and accepted otherwise (pupils who entered before the new zones keep their classes)."""
     for g in range(1, 10):
         n, c = getattr(row, f"students_g{g}"), getattr(row, f"classes_g{g}")
         limit = problem.class_limit[s, g - 1]
@@ -274,7 +274,7 @@ def _class_verdict(problem: ZoningProblem, row, s: int, judged: bool, res: Check
         entry = {"school_id": row.school_id, "year": int(row.year), "grade": g,
                  "short_by": int(n - c * limit),
                  "detail": f"{row.name} {row.year} 年 {g} 年级 {n} 人分 {c} 个班，超过班额 {limit:.0f}"}
-        if judged and policy.is_new_cohort(g, row.year, problem.base_year):
+        if policy.is_new_cohort(g, row.year, first_intake):
             res.failures.append(entry)
         else:
             res.accepted.append(entry)
@@ -302,18 +302,19 @@ def _size_verdict(problem: ZoningProblem, row, s: int, judged: bool, base_studen
         res.accepted.append(entry)
 
 
-def _rooms_verdict(problem: ZoningProblem, row, s: int, judged: bool, res: CheckResult) -> None:
-    """Classrooms of one ledger row: more classes than classrooms is a failure when new cohorts are
-    among the classes (enrolled classes are not moved) and accepted otherwise."""
+def _rooms_verdict(problem: ZoningProblem, row, s: int, first_intake: int, res: CheckResult) -> None:
+    """Classrooms of one ledger row: more classes than classrooms is a failure when new cohorts
+    (:func:`zoning.policy.is_new_cohort`, the cohorts the model's classroom rows hold) are among the
+    classes, and accepted otherwise (classes that entered before the new zones are not moved)."""
     rooms = problem.classrooms[s]
     if not policy.over_classrooms(row.classes, rooms):
         return
     new_classes = sum(getattr(row, f"classes_g{g}") for g in range(1, 10)
-                      if policy.is_new_cohort(g, row.year, problem.base_year))
+                      if policy.is_new_cohort(g, row.year, first_intake))
     entry = {"school_id": row.school_id, "year": int(row.year),
              "short_by": int(min(row.classes - rooms, new_classes)) if new_classes else int(row.classes - rooms),
              "detail": f"{row.name} {row.year} 年有 {row.classes} 个班、{rooms:.0f} 间教室，缺 {row.classes - rooms:.0f} 间"}
-    if judged and new_classes > 0:
+    if new_classes > 0:
         res.failures.append(entry)
     else:
         res.accepted.append(entry)
@@ -326,7 +327,9 @@ def check_limits(problem: ZoningProblem, ledger: pd.DataFrame, scenario: Scenari
     ``over_classrooms``) is here, either as a failure or as accepted: years before the first intake
     (the current state, not the plan's doing) are accepted; from the first intake on, new classes
     must be within the class limit, enrollment within the size cap from the target year on and not
-    above the base year before it, and classes of the new cohorts within the classrooms.
+    above the base year before it, and classes of the new cohorts within the classrooms. A cohort is
+    new when it entered at or after the first intake (:func:`zoning.policy.is_new_cohort`, the
+    reference the model uses).
     """
     cls = CheckResult("class_limit", "新开班级不超过班额上限")
     size = CheckResult("size_limit", "学校规模不超过校额上限（目标年份前不再增长）")
@@ -336,9 +339,9 @@ def check_limits(problem: ZoningProblem, ledger: pd.DataFrame, scenario: Scenari
     for row in ledger.itertuples():
         s = sidx[row.school_id]
         judged = row.year >= scenario.intake_year
-        _class_verdict(problem, row, s, judged, cls)
+        _class_verdict(problem, row, s, scenario.intake_year, cls)
         _size_verdict(problem, row, s, judged, float(base.get(row.school_id, 0)), scenario, size)
-        _rooms_verdict(problem, row, s, judged, rooms)
+        _rooms_verdict(problem, row, s, scenario.intake_year, rooms)
     return [cls, size, rooms]
 
 

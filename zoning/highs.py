@@ -22,8 +22,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-
 import numpy as np
 import pulp
 from scipy import sparse
@@ -72,6 +70,7 @@ class PartResult:
     n_rows: int
     seconds: float
     version: str = ""
+    log: str = ""  # HiGHS's log of the block ("" unless asked for)
 
 
 @dataclass
@@ -85,6 +84,7 @@ class ArraysResult:
     message: str
     version: str
     parts: list = field(default_factory=list)
+    log: str = ""  # one log text of every block ("" unless asked for)
 
 
 def lp_arrays(prob: pulp.LpProblem) -> LpArrays:
@@ -185,8 +185,9 @@ def _status_of(model_status, info) -> str:
 
 
 def solve_part(arr: LpArrays, rows: np.ndarray, cols: np.ndarray, options: dict,
-               threads: int | None) -> PartResult:
-    """Solve one block with its own HiGHS instance."""
+               threads: int | None, keep_log: bool = False) -> PartResult:
+    """Solve one block with its own HiGHS instance; with ``keep_log``, HiGHS's log is kept as text
+    (through its logging callback: the same lines its ``log_file`` option writes, no file)."""
     import highspy
 
     t0 = time.perf_counter()
@@ -199,6 +200,10 @@ def solve_part(arr: LpArrays, rows: np.ndarray, cols: np.ndarray, options: dict,
         h.setOptionValue("threads", int(threads))
     for key, value in options.items():
         h.setOptionValue(key, value)
+    lines: list[str] = []
+    if keep_log:
+        h.setOptionValue("output_flag", True)
+        h.cbLogging.subscribe(lambda event: lines.append(event.message))
     h.passModel(len(cols), len(rows), int(sub.nnz), 1, 1, 0.0,
                 arr.cost[cols], arr.col_lower[cols], arr.col_upper[cols],
                 arr.row_lower[rows], arr.row_upper[rows],
@@ -221,7 +226,7 @@ def solve_part(arr: LpArrays, rows: np.ndarray, cols: np.ndarray, options: dict,
         else:
             bound = obj if status == "optimal" else None
     return PartResult(status, h.modelStatusToString(model_status), obj, bound, values, len(cols), len(rows),
-                      time.perf_counter() - t0, f"HiGHS {h.version()}")
+                      time.perf_counter() - t0, f"HiGHS {h.version()}", "".join(lines))
 
 
 def solve_fixed(arr: LpArrays, values: np.ndarray, free: np.ndarray, options: dict,
@@ -249,20 +254,21 @@ def solve_fixed(arr: LpArrays, values: np.ndarray, free: np.ndarray, options: di
 
 
 def solve_arrays(arr: LpArrays, *, time_limit: float | None = None, gap: float | None = None,
-                 log_path: str | None = None, msg: bool = False, threads: int | None = None,
+                 keep_log: bool = False, msg: bool = False, threads: int | None = None,
                  heuristic_effort: float | None = None, decompose: bool = True,
                  min_part_columns: int = MIN_PART_COLUMNS) -> ArraysResult:
     """Solve ``arr`` block by block (see the module docstring); values are written to the variables.
 
     The time limit is shared: each block gets the time left in proportion to its columns, smallest
-    blocks first, so time a small block does not use goes to the larger ones.
+    blocks first, so time a small block does not use goes to the larger ones. With ``keep_log`` the
+    result carries HiGHS's log as one text (a header per block when there are several).
     """
     t0 = time.perf_counter()
     if decompose:
         parts = independent_parts(arr.matrix, min_part_columns)
     else:
         parts = [(np.arange(arr.matrix.shape[0]), np.arange(arr.n_cols))]
-    base = {"output_flag": bool(msg or log_path), "log_to_console": bool(msg)}
+    base = {"output_flag": bool(msg or keep_log), "log_to_console": bool(msg)}
     if gap is not None:
         base["mip_rel_gap"] = float(gap)
     if heuristic_effort is not None:
@@ -270,7 +276,6 @@ def solve_arrays(arr: LpArrays, *, time_limit: float | None = None, gap: float |
     if len(parts) > 1:
         log.info("模型分解为 %d 个互不相关的部分（列数 %s）", len(parts), [len(c) for _, c in parts])
     results: list[PartResult] = []
-    logs = []
     cols_left = arr.n_cols
     for k, (rows, cols) in enumerate(parts):
         options = dict(base)
@@ -278,15 +283,12 @@ def solve_arrays(arr: LpArrays, *, time_limit: float | None = None, gap: float |
             left = time_limit - (time.perf_counter() - t0)
             share = len(cols) / max(cols_left, 1)
             options["time_limit"] = max(left * share, 1.0)
-        if log_path:
-            part_log = log_path if len(parts) == 1 else f"{log_path}.part{k}"
-            options["log_file"] = part_log
-            logs.append(part_log)
-        results.append(solve_part(arr, rows, cols, options, threads))
+        results.append(solve_part(arr, rows, cols, options, threads, keep_log=keep_log))
         cols_left -= len(cols)
-    if log_path and len(parts) > 1:
-        _join_logs(log_path, logs, parts, results)
-    return _combine(arr, parts, results, results[-1].version if results else "HiGHS")
+    out = _combine(arr, parts, results, results[-1].version if results else "HiGHS")
+    if keep_log:
+        out.log = _joined_log(parts, results)
+    return out
 
 
 def _combine(arr: LpArrays, parts, results: list[PartResult], version: str) -> ArraysResult:
@@ -319,8 +321,11 @@ def write_values(arr: LpArrays, values: np.ndarray) -> None:
         v.varValue = x
 
 
-def _join_logs(log_path: str, logs: list[str], parts, results: list[PartResult]) -> None:
-    """One solver log: a header per block, then the block's own HiGHS log."""
-    Path(log_path).write_text(f"模型分解为 {len(parts)} 个互不相关的部分，分别求解。\n", encoding="utf-8")
-    fold_logs(log_path, [(f"第 {k + 1}/{len(parts)} 部分：{r.n_cols} 列，{r.n_rows} 行；{r.message}，"
-                          f"{r.seconds:.1f} 秒", path) for k, (path, r) in enumerate(zip(logs, results))])
+def _joined_log(parts, results: list[PartResult]) -> str:
+    """One solver log: HiGHS's own log of a single block; of several, a header per block, then the
+    block's log."""
+    if len(parts) == 1:
+        return results[0].log
+    return (f"模型分解为 {len(parts)} 个互不相关的部分，分别求解。\n"
+            + fold_logs([(f"第 {k + 1}/{len(parts)} 部分：{r.n_cols} 列，{r.n_rows} 行；{r.message}，"
+                          f"{r.seconds:.1f} 秒", r.log) for k, r in enumerate(results)]))

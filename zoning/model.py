@@ -569,7 +569,7 @@ def limit_rows(problem: ZoningProblem, scenario: Scenario, loads: dict, fixed) -
         fixed_classes = fixed.classes[:, yi, :].sum(axis=1)
         fixed_students = fixed.students[:, yi, :].sum(axis=1)
         cohorts = [((level_of_grade(g), entry_year_of(g, y)), survival[g]) for g in range(1, 10)
-                   if entry_year_of(g, y) >= scenario.intake_year]
+                   if policy.is_new_cohort(g, y, scenario.intake_year)]
         for s in schools:
             stu = {(s, *le): w for le, w in cohorts if (s, *le) in loads}
             if not stu:
@@ -665,6 +665,7 @@ class Solution:
     objective_parts: dict
     notes: list
     pairs_used: dict  # level -> DataFrame of the final map's candidate pairs
+    log: str = ""  # the solver's log of every round ("" unless asked for): solver.log
 
 
 def _extract_zones(model: Model) -> ZoneMaps:
@@ -689,11 +690,14 @@ def _extract_zones(model: Model) -> ZoneMaps:
     return ZoneMaps(maps)
 
 
-def solve_model(model: Model, log_path=None, lp_path=None, progress=None) -> Solution:
+def solve_model(model: Model, progress=None, keep_log: bool = False) -> Solution:
     """Solve; while a zone comes back in pieces, add separator cuts and solve again.
 
     The time limit is the budget of all rounds together. The returned status is the last round's,
-    read from the solver (never PuLP's word alone).
+    read from the solver (never PuLP's word alone). With ``keep_log`` the solver's log of every round
+    (and of the neighbourhood repair) comes back as one text, :attr:`Solution.log`. Nothing is
+    written here: the plan pipeline writes the log (``solver.log``) and the model as solved
+    (``model.prob``, ``model.lp``) through :mod:`geodata.proposal`.
     """
     sc = model.scenario
     problem = model.problem
@@ -703,15 +707,13 @@ def solve_model(model: Model, log_path=None, lp_path=None, progress=None) -> Sol
     zones = None
     for round_ in range(MAX_CUT_ROUNDS + 1):
         left = None if sc.solver.time_limit is None else max(sc.solver.time_limit - (_time.perf_counter() - t0), 1.0)
-        lp = f"{log_path}.round{round_}" if (log_path and round_) else log_path
         reserve = sc.solver.polish if (left is not None and sc.solver.name == "highs") else 0.0
         main = None if left is None else max(left * (1.0 - reserve), 1.0)
-        result = solve(model.prob, sc.solver.name, main, sc.solver.gap, lp, sc.solver.msg, sc.solver.threads,
+        result = solve(model.prob, sc.solver.name, main, sc.solver.gap, keep_log, sc.solver.msg, sc.solver.threads,
                        sc.solver.heuristic_effort, decompose=sc.solver.decompose)
         if reserve and result.status in ("feasible", "no_solution"):
-            result = repair_plan(model, result, t0 + sc.solver.time_limit, lp, progress)
-        if round_ and log_path:
-            logs.append(lp)
+            result = repair_plan(model, result, t0 + sc.solver.time_limit, progress)
+        logs.append(result.log or "")
         if result.status not in ("optimal", "feasible"):
             break
         zones = _extract_zones(model)
@@ -724,23 +726,24 @@ def solve_model(model: Model, log_path=None, lp_path=None, progress=None) -> Sol
             progress(f"第 {round_ + 1} 轮：有片区不连片，加入 {added} 条连通割后重新求解")
         if round_ == MAX_CUT_ROUNDS:
             model.notes.append(f"{MAX_CUT_ROUNDS} 轮连通割后仍有片区不连片")
-    # one log file: append the later rounds to the first
-    if log_path and logs:
-        fold_logs(log_path, [(extra, extra) for extra in logs])
-    if lp_path:
-        model.prob.writeLP(str(lp_path))
+    # one log: the later rounds after the first
+    text = (logs[0] + fold_logs([(f"第 {k + 1} 轮求解（加入连通割后）", t) for k, t in enumerate(logs[1:], start=1)])
+            if keep_log else "")
     result.seconds = _time.perf_counter() - t0
     if result.status not in ("optimal", "feasible"):
-        return Solution(ZoneMaps.current(problem), result, [], {}, model.notes, {})
+        return Solution(ZoneMaps.current(problem), result, [], {}, model.notes, {}, text)
     slacks = [dict(sl, value=float(sl["var"].varValue or 0.0)) for sl in model.slacks
               if (sl["var"].varValue or 0.0) > 1e-6]
     parts = {k: float(pulp.value(e) or 0.0) for k, e in model.terms.items()}
     final_pairs = {lv: model.maps[-1].pairs[lv] for lv in model.maps[-1].pairs}
-    return Solution(zones, result, slacks, parts, model.notes, final_pairs)
+    return Solution(zones, result, slacks, parts, model.notes, final_pairs, text)
 
 
-def repair_plan(model: Model, result: SolveResult, deadline: float, log_path, progress) -> SolveResult:
-    """Neighbourhood repair (zoning/polish.py) of a plan HiGHS stopped on, until ``deadline``."""
+def repair_plan(model: Model, result: SolveResult, deadline: float, progress=None) -> SolveResult:
+    """Neighbourhood repair (zoning/polish.py) of a plan HiGHS stopped on, until ``deadline``.
+
+    When ``result`` carries a log (``result.log`` not None), the repair's summary and steps are
+    added to it."""
     sc = model.scenario.solver
     t0 = _time.perf_counter()
     arr = highs.lp_arrays(model.prob)
@@ -765,13 +768,11 @@ def repair_plan(model: Model, result: SolveResult, deadline: float, log_path, pr
     status = "optimal" if gap is not None and sc.gap is not None and gap <= sc.gap + 1e-9 else "feasible"
     summary = (f"邻域修补：自{start}起 {len(lines)} 步改进，目标值 {before:,.2f} → {objective:,.2f}，"
                f"{_time.perf_counter() - t0:.1f} 秒")
-    if log_path:
-        with open(log_path, "a", encoding="utf-8") as out:
-            out.write(f"\n===== {summary} =====\n")
-            out.writelines(line + "\n" for line in lines)
+    text = None if result.log is None else (
+        result.log + fold_logs([(summary, "".join(line + "\n" for line in lines))]))
     log.info(summary)
     return SolveResult(status, gap, objective, bound, result.seconds + (_time.perf_counter() - t0), result.solver,
-                       result.solver_version, result.log_path, f"{result.message}；{summary}", result.parts,
+                       result.solver_version, text, f"{result.message}；{summary}", result.parts,
                        repair=summary)
 
 

@@ -146,10 +146,23 @@ def entry_year(grade: int, year: int) -> int:
     return year - (grade - ENTRY_GRADE["primary" if grade <= 6 else "junior"])
 
 
-def is_new_cohort(grade: int, year: int, base_year: int) -> bool:
-    """The cohort in ``grade`` in ``year`` entered after the base year (it was placed by a projected
-    intake, not enrolled in the base data). Pupils of older cohorts keep their classes."""
-    return entry_year(grade, year) > base_year
+def is_new_cohort(grade: int, year: int, first_intake: int) -> bool:
+    """The cohort in ``grade`` in ``year`` is placed by the new zones: it entered (grade 1 or 7) at
+    or after ``first_intake``, the first intake the new zones apply to (``Scenario.intake_year``).
+
+    The one reference of the rule: the model (:mod:`zoning.model`) builds class rows and classroom
+    and size rows for exactly these cohorts, and the checker (:mod:`zoning.checks`) judges exactly
+    these classes, so the two cannot disagree. Older cohorts (enrolled in the base data, or entered
+    under the current zones before the first intake) keep their school and classes.
+    """
+    return entry_year(grade, year) >= first_intake
+
+
+def in_base_data(grade: int, year: int, base_year: int) -> bool:
+    """The cohort in ``grade`` in ``year`` was already enrolled in ``base_year`` (the base data hold
+    it; the projection moves it up a grade a year). Younger cohorts are projected intakes, placed by
+    the zones in force for their intake year (the current zones before the first new map)."""
+    return entry_year(grade, year) <= base_year
 
 
 def size_limit(kind: str, override=None) -> float:

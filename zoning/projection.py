@@ -90,7 +90,7 @@ def base_cohort_share(problem: ZoningProblem, year: int):
     students = np.zeros((S, 9))
     classes = np.zeros((S, 9))
     for g in range(1, 10):
-        if policy.is_new_cohort(g, year, problem.base_year):
+        if not policy.in_base_data(g, year, problem.base_year):
             continue
         gb = g - k
         n = problem.enrolled[:, gb - 1] * problem.cohort_survival(gb, g)
@@ -148,7 +148,7 @@ def project(problem: ZoningProblem, zones: ZoneMaps, years: list[int]) -> Projec
         students[:, yi, :] = bs
         classes[:, yi, :] = bc
         for g in range(1, 10):
-            if not policy.is_new_cohort(g, year, problem.base_year):
+            if policy.in_base_data(g, year, problem.base_year):
                 continue
             e = entry_year_of(g, year)
             level = level_of_grade(g)

@@ -4,6 +4,10 @@ PuLP reports ``LpStatus`` "Optimal" after a time limit for both HiGHS and CBC (E
 the status is read from the solver itself: HiGHS's model status and MIP gap through highspy, CBC's
 solution status and its log. HiGHS gets the model as arrays, block by block
 (:mod:`zoning.highs`); CBC goes through PuLP's command-line interface.
+
+The solver's log comes back as text (:attr:`SolveResult.log`); writing it is the pipeline's job
+(:func:`geodata.proposal.write_solver_log`). CBC can only log to a file: it gets one in a
+temporary folder (as PuLP's own model and solution files), read back and removed.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import os
 import re
 import sys
 import shutil
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -39,7 +44,7 @@ class SolveResult:
     seconds: float
     solver: str
     solver_version: str
-    log_path: str | None
+    log: str | None  # the solver's log text when asked for (``solve(..., keep_log=True)``), else None
     message: str = ""
     parts: int = 1  # independent blocks solved separately (HiGHS)
     repair: str = ""  # what the neighbourhood repair did (zoning/polish.py), "" when it did not run
@@ -109,27 +114,26 @@ def check_solver(name: str) -> str:
 
 
 def solve(prob: pulp.LpProblem, name: str = "highs", time_limit: float | None = None,
-          gap: float | None = None, log_path: str | Path | None = None, msg: bool = False,
+          gap: float | None = None, keep_log: bool = False, msg: bool = False,
           threads: int | None = None, heuristic_effort: float | None = None,
           decompose: bool = True) -> SolveResult:
     """Solve ``prob`` and report the status read from the solver, not from PuLP.
 
     ``decompose``: solve the blocks of the model that share no constraint one by one (HiGHS only;
-    :mod:`zoning.highs`).
+    :mod:`zoning.highs`). ``keep_log``: keep the solver's log as text (:attr:`SolveResult.log`).
     """
     name = check_solver(name)
     t0 = time.perf_counter()
-    log_path = str(log_path) if log_path else None
     if name == "highs":
-        return _solve_highs(prob, time_limit, gap, log_path, msg, threads, t0, heuristic_effort, decompose)
-    return _solve_cbc(prob, time_limit, gap, log_path, msg, t0)
+        return _solve_highs(prob, time_limit, gap, keep_log, msg, threads, t0, heuristic_effort, decompose)
+    return _solve_cbc(prob, time_limit, gap, keep_log, msg, t0)
 
 
-def _solve_highs(prob, time_limit, gap, log_path, msg, threads, t0, heuristic_effort=None,
+def _solve_highs(prob, time_limit, gap, keep_log, msg, threads, t0, heuristic_effort=None,
                  decompose=True) -> SolveResult:
     arr = highs.lp_arrays(prob)
     with _stdout_to_stderr():
-        r = highs.solve_arrays(arr, time_limit=time_limit, gap=gap, log_path=log_path, msg=msg, threads=threads,
+        r = highs.solve_arrays(arr, time_limit=time_limit, gap=gap, keep_log=keep_log, msg=msg, threads=threads,
                                heuristic_effort=heuristic_effort, decompose=decompose)
     # keep PuLP's own status fields honest for code that reads them
     pulp_status = {"optimal": (pulp.LpStatusOptimal, pulp.LpSolutionOptimal),
@@ -137,19 +141,28 @@ def _solve_highs(prob, time_limit, gap, log_path, msg, threads, t0, heuristic_ef
                    "infeasible": (pulp.LpStatusInfeasible, pulp.LpSolutionInfeasible)}
     prob.assignStatus(*pulp_status.get(r.status, (pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound)))
     return SolveResult(r.status, r.gap, r.objective, r.bound, time.perf_counter() - t0, "highs", r.version,
-                       log_path, r.message, len(r.parts))
+                       r.log if keep_log else None, r.message, len(r.parts))
 
 
-def _solve_cbc(prob, time_limit, gap, log_path, msg, t0) -> SolveResult:
+def _run_cbc(prob, time_limit, gap, keep_log: bool, msg) -> str:
+    """Run CBC through PuLP; its log text ("" without ``keep_log``), logged into a temporary folder."""
     cmd, why = _cbc_command()
     kind, path = cmd
-    kwargs = dict(msg=bool(msg), timeLimit=time_limit, gapRel=gap, logPath=log_path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        solver = pulp.COIN_CMD(path=path, **kwargs) if kind == "path" else pulp.PULP_CBC_CMD(**kwargs)
-        prob.solve(solver)
+    with contextlib.ExitStack() as stack:
+        log_path = None
+        if keep_log:
+            log_path = str(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="zoning-cbc-"))) / "cbc.log")
+        kwargs = dict(msg=bool(msg), timeLimit=time_limit, gapRel=gap, logPath=log_path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            solver = pulp.COIN_CMD(path=path, **kwargs) if kind == "path" else pulp.PULP_CBC_CMD(**kwargs)
+            prob.solve(solver)
+        return Path(log_path).read_text(errors="replace") if log_path and Path(log_path).exists() else ""
+
+
+def _solve_cbc(prob, time_limit, gap, keep_log, msg, t0) -> SolveResult:
+    text = _run_cbc(prob, time_limit, gap, keep_log, msg)
     sol_status = prob.sol_status
-    text = Path(log_path).read_text(errors="replace") if log_path and Path(log_path).exists() else ""
     gap_val = None
     m = re.findall(r"Gap:\s*([0-9.eE+-]+)", text)
     if m:
@@ -169,7 +182,7 @@ def _solve_cbc(prob, time_limit, gap, log_path, msg, t0) -> SolveResult:
     else:
         state = "no_solution"
     return SolveResult(state, gap_val, obj, bound, time.perf_counter() - t0, "cbc", "CBC",
-                       log_path, pulp.LpStatus[prob.status])
+                       text if keep_log else None, pulp.LpStatus[prob.status])
 
 
 def new_var(prob: pulp.LpProblem, name: str, low=None, up=None, cat="Continuous") -> pulp.LpVariable:

@@ -987,6 +987,13 @@ open = {{ P09 = {ROSTER_YEAR} }}
 name = "highs"
 time_limit = 120
 gap = 0.005
+
+[publish]
+# 示例的发布信息（虚构）：实际使用时填写本县名称、招生年度、发布单位和咨询电话
+county = "平罗县（示例）"
+school_year = "{ROSTER_YEAR}年秋季"
+office = "示例教育局教育管理室（虚构）"
+phone = "0000-0000000（示例）"
 """
 
 
