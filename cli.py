@@ -25,14 +25,17 @@ from pipelines import PlanError, tool_version
 from pipelines.autumn import run_check, summary_rows
 from pipelines.check_plan import check_plan
 from pipelines.compare import write_comparison
+from pipelines.edit import run_edit
+from pipelines.enrollment_plan import csv_path_of, run_enrollment_plan
 from pipelines.indicators import run_indicators
 from pipelines.inputs import (OutputRefused, OutputUnwritable, cache_folder, guard_output, prepare_output_folder,
                               writable)
 from pipelines.plan import run_plan
 from pipelines.project import ledger_text, run_project
-from pipelines.publish import MapOptionError, check_map_options, comparison_map, planner_map, publish
+from pipelines.publish import MapOptionError, check_map_options, comparison_map, planner_map, publish_material
 from pipelines.sweep import run_sweep_file
 from pipelines.validate import run_validate
+from pipelines.warn import parse_years, run_warn
 from zoning.errors import DataError, format_problems
 from zoning.scenario import ScenarioError
 
@@ -146,14 +149,23 @@ def main(verbose: int) -> None:
 @data_dir_argument
 @coords_option
 @mapping_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="把全部问题写入 Excel 文件（如 问题清单.xlsx）：文件、Excel 行号、表头、问题、修改建议。")
+@click.option("--all", "show_all", is_flag=True, help="在屏幕上逐条列出全部问题（默认按文件和问题归并）。")
 @exit_codes
-def validate_cmd(data_dir, coords, mapping):
+def validate_cmd(data_dir, coords, mapping, out, show_all):
     """检查数据文件夹（不给出时检查内置示例），一次列出全部问题；有错误时退出码非零。"""
-    outcome = run_validate(data_dir, coords=coords, mapping=mapping)
+    if out is not None:
+        _guard(out, "file", data_dir, mapping=mapping, suffix=".xlsx")
+    outcome = run_validate(data_dir, coords=coords, mapping=mapping, out=out)
     if outcome.is_sample:
         click.echo("检查内置示例数据（按平罗县概况虚构的示意数据，非官方数据）")
-    click.echo(outcome.report())
-    click.echo(f"\n共 {outcome.n_errors} 处错误，{outcome.n_warnings} 处警告。")
+    click.echo(outcome.report() if show_all else outcome.grouped())
+    if outcome.reconciliation:
+        click.echo("\n人数核对：\n" + "\n".join(f"  {line}" for line in outcome.reconciliation))
+    click.echo(f"\n共 {outcome.n_errors} 处错误，{outcome.n_warnings} 处警告，{outcome.n_notes} 条说明。")
+    if outcome.written is not None:
+        click.echo(f"全部问题已写入 {outcome.written}")
     sys.exit(EXIT_FINDING if outcome.n_errors else EXIT_OK)
 
 
@@ -239,6 +251,8 @@ def check_plan_cmd(proposal_dir, data_dir, coords, mapping):
     for w in outcome.warnings:
         click.secho(f"警告：{w}", fg="yellow", err=True)
     click.echo(outcome.report())
+    for line in outcome.reconciliation:
+        click.echo(line)
     failed = outcome.failed
     click.echo(f"\n{len(outcome.results) - len(failed)} 项通过，{len(failed)} 项未通过。")
     sys.exit(EXIT_FINDING if failed else EXIT_OK)
@@ -315,24 +329,42 @@ def map_cmd(proposal_dir, out, tiles, tianditu_key, asset_base):
     click.echo(f"已生成规划地图：{path}")
 
 
-@main.command("publish", short_help="生成给家长的片区查询地图、片区划分表和片区图片。")
+@main.command("publish", short_help="生成对外公布的材料：家长查询地图、片区划分表、片区调整情况、招生范围公告和片区图。")
 @proposal_dir_argument
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="输出文件夹，默认为方案文件夹中的 publish/。")
-@tiles_option
+              help="输出文件夹，默认为方案文件夹中的 publish/（整体写出，原有内容被替换）。")
+@click.option("--tiles", type=click.Choice(["none", "tianditu", "osm", "amap"]), default="none", show_default=True,
+              help="底图：none（默认，只用方案自身的片区、道路、水渠、乡镇界线，不联网、无需审图）、"
+                   "tianditu（天地图，需 --tianditu-key，并在设置中填写审图号）、osm / amap（仅在明确需要时使用）。")
 @tianditu_key_option
 @asset_base_option
+@click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="读取其中 [publish] 表的情景文件（scenario.toml）；默认用方案 run.json 记录的设置。")
+@click.option("--county", default=None, help="县（区）名称，如 平罗县。")
+@click.option("--school-year", default=None, help="招生年度，如 2024年秋季。")
+@click.option("--office", default=None, help="发布单位，如 平罗县教育体育局。")
+@click.option("--phone", default=None, help="咨询电话。")
+@click.option("--notice", default=None, help="公告中的补充说明文字。")
+@click.option("--map-review-no", default=None, help="审图号（使用天地图等底图时在地图上注明）。")
 @exit_codes
-def publish_cmd(proposal_dir, out, tiles, tianditu_key, asset_base):
-    """为方案文件夹 PROPOSAL_DIR 生成对外公布的材料：parents.html、招生片区划分表（.xlsx/.csv）、
-    全县片区图（PNG/PDF）和每所学校的片区图（PNG）。不含任何户籍、儿童或人数信息。"""
+def publish_material_cmd(proposal_dir, out, tiles, tianditu_key, asset_base, scenario_path, county, school_year,
+                         office, phone, notice, map_review_no):
+    """为方案文件夹 PROPOSAL_DIR 生成对外公布的材料：parents.html（家长查询地图）、招生片区划分表（.xlsx/.csv）、
+    片区调整情况（征求意见，.xlsx/.csv）、招生范围公告（A4 PDF 与 Word）、全县片区总图和每所学校的片区图。
+    发布信息（县名、年度、发布单位、电话、审图号）取自方案 run.json 的 [publish]，可用 --scenario 或选项覆盖。
+    不含任何户籍、儿童或人数信息。"""
     _map_options_checked(tiles, tianditu_key)
-    out = out or proposal_dir / "publish"
-    written = publish(proposal_dir, out=out, tiles=tiles, tianditu_key=tianditu_key, asset_base=asset_base)
+    written, missing = publish_material(proposal_dir, out=out, tiles=tiles, tianditu_key=tianditu_key,
+                                        asset_base=asset_base, scenario_path=scenario_path, county=county,
+                                        school_year=school_year, office=office, phone=phone, notice=notice,
+                                        map_review_no=map_review_no)
     folder = next(iter(written.values())).parent if written else out
     click.echo(f"已在 {folder} 生成 {len(written)} 个文件：")
     for name in written:
         click.echo(f"  {name}")
+    if missing:
+        click.secho(f"提示：发布信息缺少{'、'.join(missing)}，页面上不会显示。请在 scenario.toml 的 [publish] 中填写，"
+                    "或用 --county、--school-year、--office、--phone 给出。", fg="yellow", err=True)
 
 
 @main.command("compare-map", short_help="生成两个方案的对比地图。")
@@ -429,7 +461,90 @@ def compare_cmd(proposal_dirs, out):
     click.echo(f"方案比较已写出：{folder / 'compare.html'}（Excel：{folder / 'compare.xlsx'}）")
 
 
-# --- spring work and editing: enrollment-plan, warn, edit (each command inserted above this line) ---
+@main.command("edit", short_help="在浏览器中手工调整方案，逐年台账随即更新。")
+@click.argument("proposal_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="编辑器在本机（127.0.0.1）使用的端口；0 为任选一个空闲端口。")
+@click.option("--no-browser", is_flag=True, help="不自动打开浏览器（只显示网址）。")
+@exit_codes
+def edit_command(proposal_dir: Path, port: int, no_browser: bool) -> None:
+    """在浏览器中手工调整方案：点选小区/村改划学校，逐年台账与各项检查随即更新；另存为新方案（原方案不改动）。"""
+    run_edit(proposal_dir, port=port, open_browser=not no_browser, announce=lambda t: click.echo(t, err=True))
+
+
+
+
+# --- spring: enrollment-plan (招生计划), warn (学位预警) ----------------------------------------
+
+
+
+def _years_option(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return parse_years(value)
+    except ValueError:
+        raise click.BadParameter(f"“{value}”应写成 2023-2025、2023,2025 或 2023", param_hint="--years") from None
+
+
+@main.command("enrollment-plan", short_help="由逐年预测生成招生计划（XLSX 供签批，CSV 供核查）。")
+@data_dir_argument
+@click.option("--zones", "zones_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="按某个方案的片区（默认按现行片区）。")
+@click.option("--year", type=int, required=True, help="招生年份（须在预测范围内，如 2023）。")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="招生计划 XLSX（默认 enrollment_plan_<年份>.xlsx）；同名 .csv 写在旁边。")
+@click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@coords_option
+@mapping_option
+@exit_codes
+def enrollment_plan_cmd(data_dir, zones_dir, year, out, scenario_path, coords, mapping):
+    """为每所学校的起始年级（一年级、七年级）给出片区预计新生、可招学位和计划班数、人数（不超过学位），
+    超出部分列出缺口和建议去向。XLSX 带标题和签批栏；CSV 为招生计划的标准列，可直接用于 zoning validate 与 zoning check --plan。"""
+    out = out or Path(f"enrollment_plan_{year}.xlsx")
+    if out.suffix.lower() != ".xlsx":
+        raise click.BadParameter("招生计划应写成 .xlsx 文件（同名 .csv 写在旁边）", param_hint="--out")
+    _guard(out, "file", data_dir, proposals=(zones_dir,), scenario=scenario_path, mapping=mapping, suffix=".xlsx")
+    _guard(csv_path_of(out), "file", data_dir, proposals=(zones_dir,), scenario=scenario_path, mapping=mapping,
+           suffix=".csv")
+    outcome = run_enrollment_plan(data_dir, zones_dir, year, out, scenario_path, coords, mapping)
+    if outcome.is_sample:
+        click.echo("【示例数据：按平罗县概况虚构的示意数据，非官方数据】")
+    plan = outcome.plan
+    click.echo(f"{year} 年招生计划：{plan['school_id'].nunique()} 所学校，计划 {int(plan['planned_classes'].sum())} 个班、"
+               f"{int(plan['planned_students'].sum())} 人")
+    for r in plan[plan["shortfall"] > 0].itertuples():
+        click.echo(f"  {r.name} {r.grade} 年级：片区预计新生 {r.demand} 人，可招 {r.planned_students} 人，"
+                   f"缺口 {r.shortfall} 人；{r.destination}")
+    click.echo(f"已写出：{outcome.xlsx}（签批用）、{outcome.csv}（招生计划标准列）")
+
+
+@main.command("warn", short_help="学位预警：逐校逐年的片区需求与可招学位（红/黄/绿）。")
+@data_dir_argument
+@click.option("--zones", "zones_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="方案文件夹：按方案片区预警，并与现行片区对照（默认按现行片区）。")
+@click.option("--years", default=None, callback=_years_option,
+              help="年份，如 2023-2025（默认：预测范围内的全部年份）。")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("warnings_report"),
+              show_default=True, help="输出文件夹（warnings.csv、warnings.xlsx、warnings.html）。")
+@click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@coords_option
+@mapping_option
+@exit_codes
+def warn_cmd(data_dir, zones_dir, years, out, scenario_path, coords, mapping):
+    """学位预警（需求/学位达到红色阈值为红，达到黄色阈值为黄，阈值见 scenario.toml 的 [warnings]）。"""
+    _guard(out, "folder", data_dir, proposals=(zones_dir,), scenario=scenario_path, mapping=mapping)
+    outcome = run_warn(data_dir, zones_dir, years, out, scenario_path, coords, mapping)
+    if outcome.is_sample:
+        click.echo("【示例数据：按平罗县概况虚构的示意数据，非官方数据】")
+    for year, grp in outcome.table.groupby("year"):
+        reds = grp[grp["warning"] == "红"]
+        yellows = grp[grp["warning"] == "黄"]
+        click.echo(f"{year} 年：红色 {len(reds)} 所" + (f"（{'、'.join(reds['name'])}）" if len(reds) else "")
+                   + f"，黄色 {len(yellows)} 所" + (f"（{'、'.join(yellows['name'])}）" if len(yellows) else ""))
+    click.echo(f"学位预警已写出：{outcome.out_dir / 'warnings.html'}（{outcome.out_dir / 'warnings.csv'}，"
+               f"{outcome.out_dir / 'warnings.xlsx'}）")
+
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import matplotlib
+import pandas as pd
 from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -21,6 +22,8 @@ from matplotlib.patches import Patch, Rectangle
 
 from geodata.coords import utm_crs_of
 from maps.proposal import LEVEL_ZH, SAMPLE_NOTICE, Proposal
+from maps.publication import footer_lines, level_title
+from zoning.scenario import Publish
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +69,27 @@ def north_arrow(ax) -> None:
                 zorder=11)
 
 
-def _decorate(fig, ax, title: str, p: Proposal) -> None:
+def file_part(name) -> str:
+    """A school name made safe for a file name on Windows, macOS and Linux (Chinese kept)."""
+    text = re.sub(r'[\x00-\x1f<>:"/\\|?*\s]+', "_", str(name)).strip("._ ")
+    return text[:60] or "学校"
+
+
+def picture_names(z, level: str) -> dict:
+    """school_id -> ``城关八小_小学片区图.png``; a name shared by two schools (or made equal by
+    :func:`file_part`) gets the school's id added."""
+    lz = LEVEL_ZH.get(level, level)
+    base = {sid: f"{file_part(name)}_{lz}片区图" for sid, name in zip(z["school_id"], z["name"])}
+    count = pd.Series(list(base.values())).value_counts()
+    return {sid: (f"{b}_{_safe(sid)}" if count[b] > 1 else b) + ".png" for sid, b in base.items()}
+
+
+def _decorate(fig, ax, title: str, p: Proposal, footer: str = "") -> None:
     ax.set_title(title, fontsize=15, fontweight="bold", pad=20 if p.is_sample else 8, parse_math=False)
     if p.is_sample:
         ax.text(0.5, 1.005, SAMPLE_NOTICE, transform=ax.transAxes, ha="center", va="bottom",
                 color="#b00020", fontsize=10)
-    ax.text(0.0, -0.01, p.source_line(), transform=ax.transAxes, ha="left", va="top", fontsize=6.5,
+    ax.text(0.0, -0.01, footer, transform=ax.transAxes, ha="left", va="top", fontsize=6.5,
             color="#444", parse_math=False)
     ax.set_axis_off()
     ax.set_aspect("equal")
@@ -145,13 +163,16 @@ def _label_units(ax, units, fontsize=6.5, avoid=()) -> int:
     return len(placed) - n_avoid
 
 
-def write_images(p: Proposal, out_dir) -> dict[str, Path]:
+def write_images(p: Proposal, out_dir, info: Publish | None = None) -> dict[str, Path]:
     """Write the county picture (PNG + PDF) of each level and one PNG per school zone.
 
     Parameters
     ----------
     p : Proposal
     out_dir : str or Path
+    info : Publish, optional
+        Who publishes: county and school year in the titles, office, phone and 审图号 at the foot.
+        The county pictures are ``小学招生片区总图.png/.pdf``, the schools' ``城关八小_小学片区图.png``.
 
     Returns
     -------
@@ -166,6 +187,8 @@ def write_images(p: Proposal, out_dir) -> dict[str, Path]:
     schools = p.schools[p.schools.geometry.notna()].to_crs(crs)
     barriers = p.barriers.to_crs(crs) if p.barriers is not None and len(p.barriers) else None
     assign = p.assignments
+    info = info or Publish()
+    footer = "　".join(footer_lines(info))
     with matplotlib.rc_context(FONTS):
         for level in p.levels:
             z = zones[zones["level"] == level].sort_values("school_id")
@@ -190,12 +213,13 @@ def write_images(p: Proposal, out_dir) -> dict[str, Path]:
                                title_fontsize=9, framealpha=0.9)
             for text in legend.get_texts():  # names are data: never matplotlib mathtext
                 text.set_parse_math(False)
-            _decorate(fig, ax, f"{lz}招生片区划分图", p)
+            _decorate(fig, ax, level_title(info, level, "招生片区划分图"), p, footer)
             for ext in ("png", "pdf"):
-                f = out_dir / f"zones_{level}.{ext}"
+                f = out_dir / f"{lz}招生片区总图.{ext}"
                 fig.savefig(f, bbox_inches="tight", metadata={"CreationDate": None} if ext == "pdf" else None)
                 written[f.name] = f
             # one picture per school zone
+            files = picture_names(z, level)
             for _, zr in z.iterrows():
                 sid = zr["school_id"]
                 members = assign[(assign["level"] == level) & (assign["school_id"] == sid)]["unit_id"]
@@ -211,8 +235,8 @@ def write_images(p: Proposal, out_dir) -> dict[str, Path]:
                 _pad(ax, zr.geometry.bounds, frac=0.15)
                 school_texts = _label_schools(ax, s[s["school_id"] == sid], p)
                 _label_units(ax, zu, fontsize=8, avoid=school_texts)
-                _decorate(fig, ax, f"{zr['name']}（{lz}）招生片区", p)
-                f = out_dir / f"zone_{level}_{_safe(sid)}.png"
+                _decorate(fig, ax, f"{info.county}{info.school_year}{zr['name']}（{lz}）招生片区", p, footer)
+                f = out_dir / files[sid]
                 fig.savefig(f, bbox_inches="tight")
                 written[f.name] = f
     log.info("已绘制 %d 张片区图", len(written))

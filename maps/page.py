@@ -130,7 +130,8 @@ def check_tiles(tiles: str, tianditu_key: str | None) -> None:
                              "（在 https://console.tianditu.gov.cn 申请“浏览器端”密钥），或改用 --tiles none")
 
 
-def new_map(bounds, tiles: str = "osm", tianditu_key: str | None = None, name: str = "map") -> folium.Map:
+def new_map(bounds, tiles: str = "osm", tianditu_key: str | None = None, name: str = "map",
+            review_no: str = "") -> folium.Map:
     """A folium map fitted to ``bounds`` with the chosen tile layer and local assets only.
 
     Parameters
@@ -142,6 +143,10 @@ def new_map(bounds, tiles: str = "osm", tianditu_key: str | None = None, name: s
         Required for ``tiles="tianditu"``.
     name : str
         Element id of the map (pages are deterministic: no random ids).
+    review_no : str
+        The 审图号 shown in the 天地图 attribution (a posted map on a reviewed base map shows it).
+
+    Leaflet's attribution prefix (a link with a flag) is removed by ``common.js``.
     """
     check_tiles(tiles, tianditu_key)
     minx, miny, maxx, maxy = bounds
@@ -154,9 +159,11 @@ def new_map(bounds, tiles: str = "osm", tianditu_key: str | None = None, name: s
         SafeTileLayer(OSM_URL, attr="© OpenStreetMap 贡献者", name="OpenStreetMap", max_zoom=19).add_to(m)
     elif tiles == "tianditu":
         key = tianditu_key.strip()
+        attr = "© 天地图 国家地理信息公共服务平台" + (f" 审图号：{review_no}" if review_no else "")
+        attr = attr.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # Leaflet shows it as HTML
         for layer, label in (("vec", "天地图矢量"), ("cva", "天地图注记")):
             SafeTileLayer(TIANDITU_URL.replace("{layer}", layer).replace("{key}", key),
-                          attr="© 天地图 国家地理信息公共服务平台", name=label, subdomains="01234567",
+                          attr=attr, name=label, subdomains="01234567",
                           max_zoom=18, overlay=layer == "cva").add_to(m)
     elif tiles == "amap":
         SafeTileLayer(AMAP_URL, attr="© 高德地图（GCJ-02，数据已转换）", name="高德地图",

@@ -1,53 +1,83 @@
-"""The published map for parents (``zoning publish``, SPEC §4) and the zone table 招生片区划分表.
+"""The published material for parents (``zoning publish``, SPEC §4, issue 19): the parents' page, the
+zone table 招生片区划分表, the 征求意见 change list, the 招生范围 notice and the pictures.
 
-The page holds zone polygons, school markers (name, level, address) and the unit names for the
-search box, nothing else: no household, child or per-unit count, no school enrollment figures.
+Public by construction: the page holds zone polygons, unit outlines and names (with aliases and
+address ranges when the units carry them), school names and addresses, roads, barriers and
+township outlines, and the publisher's settings — no household, child or per-unit count, no school
+enrollment figure, no internal wording (solver status, objective, proposal id).
 """
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
 
-from geodata.coords import wgs84_to_gcj02
-from geodata.tabular import write_csv, write_xlsx
-from maps import images, layers, page
+from geodata.coords import utm_crs_of, wgs84_to_gcj02
+from geodata.outputs import proposal_folder
+from geodata.tabular import save_workbook, write_csv
+from maps import images, layers, notice, page
 from maps.proposal import LEVEL_ZH, SAMPLE_NOTICE, Proposal, load_proposal
+from maps.publication import (CHANGE_COLUMNS_ZH, change_list, change_sentence, footer_lines, level_title,
+                              publish_settings, title, unit_search_fields, unit_word)
+from zoning.scenario import Publish
 
 log = logging.getLogger(__name__)
 
 TABLE_COLUMNS = ["学段", "学校代码", "学校名称", "地址", "片区范围（小区/村）"]
-TABLE_NAME = "parents_zone_table"
-SHEET_NAME = "招生片区划分表"
+TABLE_NAME = "招生片区划分表"
+CHANGES_NAME = "片区调整情况"
 TABLE_WIDTHS = (8, 14, 18, 28, 80)
+CHANGE_WIDTHS = (22, 14, 8, 18, 18, 12, 10, 40)
+#: Clearly different fills for neighbouring zones (Trubetskoy's 20 distinct colours, the strongest 12).
+PUBLIC_PALETTE = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
+                  "#9a6324", "#469990", "#ffe119", "#000075", "#dcbeff")
+#: neighbourhood radius (metres) of the densest-cluster search that picks the opening view
+TOWN_RADIUS_M = 1500.0
 
 PARENTS_CSS = """
 html, body { height: auto !important; }
-body { display: grid; grid-template-columns: 100%; grid-template-rows: auto 64vh auto; }
+body { display: grid; grid-template-columns: minmax(0, 1fr); grid-template-rows: auto 62vh auto; margin: 0; }
 #zoning-head { grid-row: 1; padding: 6px 10px; background: #f6f8fa; border-bottom: 1px solid #ddd; position: relative; z-index: 1100; }
-#zoning-head h1 { font-size: 18px; margin: 2px 0 4px 0; }
-#map_parents { grid-row: 2; height: 64vh !important; width: 100% !important; }
+#zoning-head h1 { font-size: 17px; margin: 2px 0 2px 0; line-height: 1.3; }
+.zoning-issuer { font-size: 12px; color: #333; margin-bottom: 4px; }
+.zoning-issuer a { color: #1f6feb; }
+#map_parents { grid-row: 2; height: 62vh !important; width: 100% !important; }
 #zoning-table { grid-row: 3; padding: 8px 10px 24px 10px; font-size: 14px; }
 #zoning-search { width: 100%; box-sizing: border-box; font-size: 16px; padding: 8px; border: 1px solid #999; border-radius: 6px; }
 #zoning-results { list-style: none; margin: 0; padding: 0; position: absolute; left: 10px; right: 10px; background: #fff;
   border: 1px solid #ccc; max-height: 50vh; overflow-y: auto; z-index: 1200; box-shadow: 0 2px 6px rgba(0,0,0,.3); }
 .zoning-result, .zoning-none { padding: 8px 10px; border-bottom: 1px solid #eee; cursor: pointer; }
-.zoning-result-town { color: #777; margin-left: 8px; font-size: 12px; }
+.zoning-result-town, .zoning-result-via { color: #777; margin-left: 8px; font-size: 12px; }
 .zoning-result-school { color: #1f6feb; margin-left: 8px; font-size: 13px; }
 #zoning-found { margin-top: 6px; background: #fff; border: 1px solid #cde; border-radius: 6px; padding: 6px 8px; }
+.zoning-change { color: #8a4b00; background: #fff5e0; border-left: 3px solid #f0a020; padding: 4px 6px; margin-top: 4px; }
 .zoning-zone-table { border-collapse: collapse; width: 100%; margin-bottom: 12px; }
 .zoning-zone-table th, .zoning-zone-table td { border: 1px solid #ccc; padding: 4px 6px; vertical-align: top; text-align: left; }
 .zoning-zone-table th { background: #eef3f8; white-space: nowrap; }
 #zoning-table h2 { font-size: 17px; margin: 6px 0; }
 #zoning-table h3 { font-size: 15px; margin: 8px 0 4px 0; }
 .zoning-head-sample { color: #b00020; font-weight: bold; }
+.zoning-footer { border-top: 1px solid #ddd; margin-top: 10px; padding-top: 6px; color: #333; font-size: 13px; }
+.zoning-view { background: #fff; border: 0; padding: 6px 10px; font-size: 14px; cursor: pointer; }
+.zoning-legend-toggle { border: 0; background: #fff; font-size: 13px; padding: 4px 8px; cursor: pointer; width: 100%; text-align: left; }
+.zoning-legend.collapsed .zoning-legend-body { display: none; }
+.zoning-town-label { background: transparent; border: 0; box-shadow: none; color: #555; font-size: 12px; font-weight: bold; }
+.zoning-school-label { background: rgba(255,255,255,.85); border: 0; box-shadow: none; font-size: 11px; padding: 0 3px; }
+.zoning-scroll { overflow-x: auto; max-width: 100%; }
+.zoning-far .zoning-school-label { display: none; }
+.zoning-review-no { color: #333; font-size: 12px; }
+@media (max-width: 600px) {
+  #zoning-found { display: none !important; }  /* on a phone the answer is the one popup on the map */
+}
 @media (min-width: 900px) {
   html, body { height: 100% !important; }
-  body { grid-template-columns: 1fr 420px; grid-template-rows: auto 1fr; height: 100vh; }
+  body { grid-template-columns: minmax(0, 1fr) 440px; grid-template-rows: auto 1fr; height: 100vh; }
   #zoning-head { grid-column: 1 / span 2; }
   #map_parents { grid-row: 2; grid-column: 1; height: 100% !important; }
   #zoning-table { grid-row: 2; grid-column: 2; overflow-y: auto; border-left: 1px solid #ddd; }
@@ -55,6 +85,7 @@ body { display: grid; grid-template-columns: 100%; grid-template-rows: auto 64vh
 """
 
 
+# ---------------------------------------------------------------------------------- the tables
 def _unit_labels(a: pd.DataFrame) -> pd.Series:
     """Unit names for the table; a name used twice in a level gets its township (or id) added."""
     label = a["name"].fillna("").astype(str)
@@ -84,122 +115,309 @@ def zone_table(p: Proposal) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
-def body_html(table: pd.DataFrame, p: Proposal, title: str, with_downloads: bool) -> str:
-    """The page outside the map (header with the search box, the zone table), autoescaped."""
-    levels = [{"name": level,
-               "rows": [{"school": str(r["学校名称"]), "address": str(r["地址"]), "units": str(r["片区范围（小区/村）"])}
-                        for _, r in table[table["学段"] == level].iterrows()]}
-              for level in table["学段"].unique()]
-    downloads = {"xlsx": f"{TABLE_NAME}.xlsx", "csv": f"{TABLE_NAME}.csv"} if with_downloads else None
-    return page.html_part("parents_body.html", title=title, is_sample=p.is_sample, sample_notice=SAMPLE_NOTICE,
-                          levels=levels, downloads=downloads, source_line=p.source_line())
+def _titled_sheet(wb: Workbook, name: str, heading: str, df: pd.DataFrame, widths) -> None:
+    """A sheet with a bold title row (county, school year, level) above the Chinese headers."""
+    ws = wb.create_sheet(name[:31])
+    ws.append([heading])
+    ws["A1"].font = Font(bold=True, size=14)
+    if len(df.columns) > 1:
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(df.columns))
+    ws.append(list(df.columns))
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for row in df.itertuples(index=False, name=None):
+        ws.append(["" if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in row])
+    for col in ws.iter_cols(min_row=3):
+        for cell in col:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for i, w in enumerate(widths):
+        ws.column_dimensions[ws.cell(row=2, column=i + 1).column_letter].width = w
+    ws.freeze_panes = "A3"
 
 
-def public_units(p: Proposal, gcj02: bool) -> list[dict]:
-    """Units for the search box: id, name, township, bounding box, a point and the school per level."""
-    a = p.assignments
-    per: dict[str, dict] = {}
-    for _, r in a.iterrows():
-        per.setdefault(r["unit_id"], {})[r["level"]] = r["school_id"]
-    u = p.units[p.units.geometry.notna() & ~p.units.geometry.is_empty].sort_values("unit_id")
-    bounds = u.geometry.bounds.to_numpy(dtype=float, copy=True)
-    pts = u.geometry.representative_point()
-    px, py = pts.x.to_numpy(dtype=float, copy=True), pts.y.to_numpy(dtype=float, copy=True)
-    if gcj02:
-        bounds[:, 0], bounds[:, 1] = wgs84_to_gcj02(bounds[:, 0], bounds[:, 1])
-        bounds[:, 2], bounds[:, 3] = wgs84_to_gcj02(bounds[:, 2], bounds[:, 3])
-        px, py = wgs84_to_gcj02(px, py)
-    out = []
-    for i, (_, r) in enumerate(u.iterrows()):
-        out.append({"unit_id": r["unit_id"], "name": r["name"],
-                    "township": page.plain(r.get("township")) or "",
-                    "bbox": [round(float(v), 5) for v in bounds[i]],
-                    "point": [round(float(py[i]), 5), round(float(px[i]), 5)],
-                    "schools": per.get(r["unit_id"], {})})
-    return out
+def write_zone_table(table: pd.DataFrame, info: Publish, out_dir: Path) -> dict[str, Path]:
+    """``招生片区划分表.xlsx`` (one titled sheet per level) and ``.csv`` (one header row, for machines).
 
-
-def parents_payload(p: Proposal, gcj02: bool = False) -> dict:
-    """The data the parents' page draws: names, addresses, ids and shapes only."""
-    levels = p.levels
-    return {
-        "meta": layers.meta(p, "义务教育招生片区查询"),
-        "icons": layers.icons(),
-        "levels": levels,
-        "schools": layers.public_schools(p, gcj02),
-        "zones": {lv: layers.zones(p, lv, gcj02, page.SIMPLIFY_DEG, public=True) for lv in levels},
-        "units": public_units(p, gcj02),
-    }
-
-
-def parents_html(p: Proposal, tiles: str = "osm", tianditu_key: str | None = None,
-                 asset_base: str | None = None, with_downloads: bool = True) -> str:
-    """The parents' page as HTML text."""
-    gcj = page.uses_gcj02(tiles)
-    data = parents_payload(p, gcj02=gcj)
-    title = "义务教育招生片区查询"
-    shown = page.prepare(p.zones, gcj02=gcj) if len(p.zones) else page.prepare(p.units, gcj02=gcj)
-    m = page.new_map(page.bounds_of(shown), tiles=tiles, tianditu_key=tianditu_key, name="parents")
-    body = body_html(zone_table(p), p, title, with_downloads)
-    page.add_page(m, "parents.js", data, css=PARENTS_CSS, html=body)
-    return page.set_title(page.render(m, asset_base=asset_base), title)
-
-
-def write_zone_table(table: pd.DataFrame, out_dir: Path, stem: str = TABLE_NAME) -> dict[str, Path]:
-    """Write the zone table as ``stem.csv`` (UTF-8 with BOM, opens in Excel) and ``stem.xlsx``.
-
-    Both go through :mod:`geodata.tabular`: a name like ``=HYPERLINK(...)`` stays text, and the same
-    table gives the same bytes.
+    Both go through :mod:`geodata.tabular`: formula-like cells stay text, the same table gives the
+    same bytes.
     """
     out_dir = Path(out_dir)
-    csv, xlsx = out_dir / f"{stem}.csv", out_dir / f"{stem}.xlsx"
+    csv, xlsx = out_dir / f"{TABLE_NAME}.csv", out_dir / f"{TABLE_NAME}.xlsx"
     write_csv(table, csv)
-    write_xlsx(xlsx, {SHEET_NAME: table}, widths={SHEET_NAME: list(TABLE_WIDTHS)})
+    wb = Workbook()
+    wb.remove(wb.active)
+    level_of = {v: k for k, v in LEVEL_ZH.items()}
+    for lz in table["学段"].unique() if len(table) else ["小学"]:
+        sub = table[table["学段"] == lz]
+        _titled_sheet(wb, lz, level_title(info, level_of.get(lz, lz)), sub, TABLE_WIDTHS)
+    save_workbook(wb, xlsx)
     return {csv.name: csv, xlsx.name: xlsx}
 
 
-def publish(proposal_dir, out_dir=None, tiles: str = "osm", tianditu_key: str | None = None,
-            asset_base: str | None = None) -> dict[str, Path]:
-    """Write what is published for parents: the map, the zone table, the notice images.
+def changes_for_people(changes: pd.DataFrame) -> pd.DataFrame:
+    """The change list with Chinese headers (no ids): what the XLSX and the page show."""
+    df = changes[list(CHANGE_COLUMNS_ZH)].rename(columns=CHANGE_COLUMNS_ZH).copy()
+    df["起始招生年份"] = [f"{int(v)}年秋季" if pd.notna(v) else "" for v in changes["first_intake_year"]]
+    return df
+
+
+def write_changes(changes: pd.DataFrame, info: Publish, out_dir: Path) -> dict[str, Path]:
+    """``片区调整情况.csv`` (contract names) and ``.xlsx`` (titled, Chinese headers)."""
+    out_dir = Path(out_dir)
+    csv, xlsx = out_dir / f"{CHANGES_NAME}.csv", out_dir / f"{CHANGES_NAME}.xlsx"
+    out = changes.copy()
+    out["first_intake_year"] = out["first_intake_year"].map(lambda v: "" if pd.isna(v) else int(v))
+    write_csv(out, csv)
+    wb = Workbook()
+    wb.remove(wb.active)
+    _titled_sheet(wb, CHANGES_NAME, title(info, "义务教育学校招生片区调整情况（征求意见稿）"),
+                  changes_for_people(changes), CHANGE_WIDTHS)
+    save_workbook(wb, xlsx)
+    return {csv.name: csv, xlsx.name: xlsx}
+
+
+# ------------------------------------------------------------------------------- the page data
+def _utm_points(gdf):
+    crs = utm_crs_of(gdf)
+    pts = gdf.to_crs(crs).geometry.representative_point()
+    return np.column_stack([pts.x.to_numpy(dtype=float), pts.y.to_numpy(dtype=float)])
+
+
+def town_units(p: Proposal, radius_m: float = TOWN_RADIUS_M) -> np.ndarray:
+    """Boolean mask of the units of the densest cluster (the town the page opens on).
+
+    The unit with the most neighbours within ``radius_m`` seeds it; dense units (at least a quarter
+    of that count) linked to it by steps of at most ``radius_m`` join. All units when the cluster
+    covers most of the data (a city) or there are few units.
+    """
+    u = p.units[p.units.geometry.notna() & ~p.units.geometry.is_empty]
+    n = len(u)
+    mask = np.ones(len(p.units), dtype=bool)
+    if n < 8:
+        return mask
+    xy = _utm_points(u)
+    d2 = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2) if n <= 4000 else None
+    if d2 is None:
+        return mask
+    near = d2 <= radius_m ** 2
+    count = near.sum(axis=1)
+    order = np.lexsort((u["unit_id"].astype(str).to_numpy(), -count))
+    seed = order[0]
+    dense = count >= max(3, count[seed] / 4)
+    member = np.zeros(n, dtype=bool)
+    member[seed] = True
+    frontier = [seed]
+    while frontier:
+        i = frontier.pop()
+        new = np.flatnonzero(near[i] & dense & ~member)
+        member[new] = True
+        frontier.extend(new.tolist())
+    span = lambda pts: np.ptp(pts[:, 0]) * np.ptp(pts[:, 1])  # noqa: E731
+    if member.sum() < 3 or span(xy[member]) > 0.6 * span(xy):
+        return mask
+    out = np.zeros(len(p.units), dtype=bool)
+    out[np.flatnonzero((p.units.geometry.notna() & ~p.units.geometry.is_empty).to_numpy())[member]] = True
+    return out
+
+
+def zone_neighbours(zones) -> dict[str, set]:
+    """school_id -> the school ids whose zone touches it (within 5 m), one level's zones."""
+    if zones.empty:
+        return {}
+    z = zones.to_crs(utm_crs_of(zones))
+    ids = z["school_id"].astype(str).tolist()
+    geoms = shapely.buffer(shapely.make_valid(np.asarray(z.geometry.values, dtype=object)), 5.0)
+    out = {i: set() for i in ids}
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    for a, b in zip(left, right):
+        if a != b and ids[a] != ids[b]:
+            out[ids[a]].add(ids[b])
+    return out
+
+
+def public_colors(zones) -> dict[str, str]:
+    """Fill colours of one level's zones with no two touching zones alike (greedy colouring, most
+    neighbours first; ties by id, so the same zones give the same colours)."""
+    nb = zone_neighbours(zones)
+    order = sorted(nb, key=lambda s: (-len(nb[s]), s))
+    out: dict[str, str] = {}
+    for sid in order:
+        used = {out[n] for n in nb[sid] if n in out}
+        free = [c for c in PUBLIC_PALETTE if c not in used]
+        out[sid] = free[0] if free else PUBLIC_PALETTE[len(out) % len(PUBLIC_PALETTE)]
+    return out
+
+
+def _shift_bounds(b, gcj02: bool):
+    if not gcj02:
+        return [round(float(v), 5) for v in b]
+    x, y = wgs84_to_gcj02(np.array([b[0], b[2]]), np.array([b[1], b[3]]))
+    return [round(float(x[0]), 5), round(float(y[0]), 5), round(float(x[1]), 5), round(float(y[1]), 5)]
+
+
+def public_units(p: Proposal, gcj02: bool, changes: pd.DataFrame | None = None) -> list[dict]:
+    """Units for the search box: id, name, township, aliases, address ranges, outline, a point, the
+    school per level and, where it changes, the sentence for the family. No counts."""
+    changes = change_list(p) if changes is None else changes
+    said: dict[tuple, str] = {}
+    level_of = {v: k for k, v in LEVEL_ZH.items()}
+    for r in changes.to_dict("records"):
+        key = (r["unit_id"], level_of.get(r["level"], r["level"]))
+        said[key] = (said[key] + "；" if key in said else "") + change_sentence(unit_word(r["unit_name"]), r)
+    per: dict[str, dict] = {}
+    for _, r in p.assignments.iterrows():
+        per.setdefault(r["unit_id"], {})[r["level"]] = r["school_id"]
+    fields = unit_search_fields(p)
+    u = p.units[p.units.geometry.notna() & ~p.units.geometry.is_empty].sort_values("unit_id")
+    shapes = page.prepare(u, gcj02=gcj02)
+    shape_of = {f["properties"]["unit_id"]: f["geometry"]
+                for f in page.features(shapes, ["unit_id"])["features"]}
+    pts = u.geometry.representative_point()
+    px, py = pts.x.to_numpy(dtype=float, copy=True), pts.y.to_numpy(dtype=float, copy=True)
+    if gcj02:
+        px, py = wgs84_to_gcj02(px, py)
+    bounds = u.geometry.bounds.to_numpy(dtype=float)
+    out = []
+    for i, (_, r) in enumerate(u.iterrows()):
+        uid = r["unit_id"]
+        f = fields.get(str(uid), {"aliases": [], "addresses": []})
+        out.append({"unit_id": uid, "name": r["name"], "township": page.plain(r.get("township")) or "",
+                    "aliases": f["aliases"], "addresses": f["addresses"],
+                    "bbox": _shift_bounds(bounds[i], gcj02),
+                    "point": [round(float(py[i]), 5), round(float(px[i]), 5)],
+                    "shape": shape_of.get(uid), "schools": per.get(uid, {}),
+                    "changes": {lv: said[(uid, lv)] for lv in ("primary", "junior") if (uid, lv) in said}})
+    return out
+
+
+def townships(p: Proposal, gcj02: bool) -> dict | None:
+    """Township outlines (the units dissolved by 乡镇/街道) with their names, when there are two or more."""
+    u = p.units
+    if "township" not in u.columns:
+        return None
+    u = u[u.geometry.notna() & u["township"].notna() & (u["township"].astype(str).str.strip() != "")]
+    if u["township"].nunique() < 2:
+        return None
+    rows = []
+    for town, g in u.groupby("township", sort=True):
+        rows.append({"name": str(town), "geometry": shapely.union_all(shapely.make_valid(g.geometry.values))})
+    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+    return page.features(page.prepare(gdf, gcj02=gcj02, tolerance=2 * page.SIMPLIFY_DEG), ["name"])
+
+
+def _view_bounds(p: Proposal, gcj02: bool) -> dict:
+    every = page.prepare(p.zones if len(p.zones) else p.units, gcj02=gcj02)
+    county = page.bounds_of(every)
+    town = p.units[town_units(p)]
+    town_b = page.bounds_of(page.prepare(town, gcj02=gcj02)) if len(town) else county
+    r = lambda b: [round(float(v), 5) for v in b]  # noqa: E731
+    return {"county": r(county), "town": r(town_b)}
+
+
+def parents_payload(p: Proposal, info: Publish | None = None, gcj02: bool = False, tiles: str = "none") -> dict:
+    """The data the parents' page draws: names, addresses, ids, shapes and the publisher's settings."""
+    info = info or Publish()
+    levels = p.levels
+    changes = change_list(p)
+    zones, colors = {}, {}
+    for lv in levels:
+        z = p.zones[p.zones["level"] == lv]
+        colors[lv] = public_colors(z)
+        fc = layers.zones(p, lv, gcj02, page.SIMPLIFY_DEG, public=True)
+        for f in fc["features"]:
+            f["properties"]["color"] = colors[lv].get(str(f["properties"]["school_id"]), f["properties"]["color"])
+        zones[lv] = fc
+    return {
+        "meta": {"title": title(info), "is_sample": p.is_sample, "sample_notice": SAMPLE_NOTICE,
+                 "footer": footer_lines(info, tiles), "source_line": ""},
+        "icons": layers.icons(),
+        "levels": levels,
+        "schools": layers.public_schools(p, gcj02),
+        "colors": colors,
+        "zones": zones,
+        "units": public_units(p, gcj02, changes),
+        "townships": townships(p, gcj02),
+        "roads": layers.lines(p.roads, gcj02, ["name"]),
+        "barriers": layers.lines(p.barriers, gcj02, ["name"]),
+        "views": _view_bounds(p, gcj02),
+    }
+
+
+def body_html(table: pd.DataFrame, changes: pd.DataFrame, p: Proposal, info: Publish, tiles: str,
+              with_downloads: bool) -> str:
+    """The page outside the map (header, search box, zone table, change list, footer), autoescaped."""
+    level_of = {v: k for k, v in LEVEL_ZH.items()}
+    levels = [{"name": level_title(info, level_of.get(lz, lz)),
+               "rows": [{"school": str(r["学校名称"]), "address": str(r["地址"]), "units": str(r["片区范围（小区/村）"])}
+                        for _, r in table[table["学段"] == lz].iterrows()]}
+              for lz in table["学段"].unique()]
+    people = changes_for_people(changes)
+    downloads = None
+    if with_downloads:
+        downloads = [(f"{TABLE_NAME}.xlsx", "片区划分表（Excel）"), (f"{TABLE_NAME}.csv", "片区划分表（CSV）"),
+                     (f"{CHANGES_NAME}.xlsx", "片区调整情况（Excel）"), (f"{CHANGES_NAME}.csv", "片区调整情况（CSV）"),
+                     ("招生范围公告.pdf", "招生范围公告（PDF，可打印）"), ("招生范围公告.docx", "招生范围公告（Word）")]
+    return page.html_part("parents_body.html", title=title(info), info=info, is_sample=p.is_sample,
+                          sample_notice=SAMPLE_NOTICE, levels=levels,
+                          changes_title=title(info, "义务教育学校招生片区调整情况（征求意见稿）"),
+                          changes=people.to_dict("records"), change_headers=list(people.columns),
+                          downloads=downloads, footer=footer_lines(info, tiles))
+
+
+def parents_html(p: Proposal, tiles: str = "none", tianditu_key: str | None = None,
+                 asset_base: str | None = None, with_downloads: bool = True, info: Publish | None = None) -> str:
+    """The parents' page as HTML text (no tiles by default: the proposal's own layers)."""
+    info = info if info is not None else publish_settings(p)
+    gcj = page.uses_gcj02(tiles)
+    data = parents_payload(p, info, gcj02=gcj, tiles=tiles)
+    minx, miny, maxx, maxy = data["views"]["town"]
+    m = page.new_map((minx, miny, maxx, maxy), tiles=tiles, tianditu_key=tianditu_key, name="parents",
+                     review_no=info.map_review_no)
+    body = body_html(zone_table(p), change_list(p), p, info, tiles, with_downloads)
+    page.add_page(m, "parents.js", data, css=PARENTS_CSS, html=body)
+    return page.set_title(page.render(m, asset_base=asset_base), data["meta"]["title"])
+
+
+def publish(proposal_dir, out_dir=None, tiles: str = "none", tianditu_key: str | None = None,
+            asset_base: str | None = None, info: Publish | None = None) -> dict[str, Path]:
+    """Write what is published: the parents' page, the zone table, the change list, the notice, the pictures.
 
     Parameters
     ----------
     proposal_dir : str or Path
         A proposal folder.
     out_dir : str or Path, optional
-        Default ``proposal_dir/publish``. Files already there with the same names are replaced.
+        Default ``proposal_dir/publish``. Written atomically by :func:`geodata.outputs.proposal_folder`
+        (a temporary folder renamed at the end, with the tool's marker file); on an error nothing changes.
     tiles, tianditu_key, asset_base
-        As for :func:`maps.planner.write_planner_map`.
+        As for :func:`maps.planner.write_planner_map`; the default ``none`` loads nothing from the internet.
+    info : Publish, optional
+        Who publishes; default the ``[publish]`` settings recorded in the proposal's run.json.
 
     Returns
     -------
     dict
-        File name -> path of every file written: ``parents.html``, ``parents_zone_table.csv``,
-        ``parents_zone_table.xlsx``, ``zones_<level>.png`` / ``.pdf`` and ``zone_<level>_<school_id>.png``;
-        with a relative ``asset_base`` (e.g. ``"assets"``) also the Leaflet files under it.
-        Everything is built in a temporary folder first: on an error nothing is written.
+        File name -> final path: ``parents.html``, ``招生片区划分表.csv/.xlsx``, ``片区调整情况.csv/.xlsx``,
+        ``招生范围公告.pdf/.docx``, ``小学招生片区总图.png/.pdf`` (per level) and ``<学校>_<学段>片区图.png``;
+        with a relative ``asset_base`` also the Leaflet files under it.
     """
     page.check_tiles(tiles, tianditu_key)
     p = load_proposal(proposal_dir)
+    info = info if info is not None else publish_settings(p)
     out_dir = Path(out_dir) if out_dir is not None else p.path / "publish"
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        written = {}
-        (tmp / "parents.html").write_text(parents_html(p, tiles, tianditu_key, asset_base), encoding="utf-8")
-        written["parents.html"] = tmp / "parents.html"
-        written.update(write_zone_table(zone_table(p), tmp))
-        written.update(images.write_images(p, tmp))
+    names: list[str] = []
+    with proposal_folder(out_dir) as tmp:
+        (tmp / "parents.html").write_text(parents_html(p, tiles, tianditu_key, asset_base, info=info),
+                                          encoding="utf-8")
+        names.append("parents.html")
+        names += list(write_zone_table(zone_table(p), info, tmp))
+        names += list(write_changes(change_list(p), info, tmp))
+        names += list(notice.write_notice(p, info, tmp))
+        names += list(images.write_images(p, tmp, info))
         assets = page.copy_assets_beside(asset_base, tmp)
         if assets is not None:
-            written.update({f.relative_to(tmp).as_posix(): f for f in sorted(assets.rglob("*")) if f.is_file()})
-        out_dir.mkdir(parents=True, exist_ok=True)
-        final = {}
-        for name, path in written.items():
-            (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, out_dir / name)
-            final[name] = out_dir / name
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            names += [f.relative_to(tmp).as_posix() for f in sorted(assets.rglob("*")) if f.is_file()]
+    final = {name: out_dir / name for name in names}
     log.info("已发布 %d 个文件到 %s", len(final), out_dir)
     return final

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from geodata.proposal import read_assignments, read_run
-from pipelines.inputs import input_warnings, load, recorded_data_dir, recorded_mapping, scenario_from_run
+from pipelines.inputs import input_warnings, load, reconciliation, recorded_data_dir, recorded_mapping, scenario_from_run
 from zoning.checks import format_results, run_checks
 
 
@@ -19,6 +19,7 @@ class CheckPlanOutcome:
     ledger: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     data_source: str = ""
+    reconciliation: list[str] = field(default_factory=list)
 
     def report(self) -> str:
         """The checker's report, one line per check (Chinese)."""
@@ -46,5 +47,6 @@ def check_plan(proposal_dir: Path, data_dir=None, coords=None, mapping=None) -> 
     assignments = read_assignments(proposal_dir)
     loaded = load(data_dir, None, coords, mapping, scenario=scenario)
     results, _zones, _proj, led = run_checks(loaded.problem, assignments, loaded.scenario)
+    rec = reconciliation(loaded, led)  # a gap between pupils read and modelled is never a pass
     source = "内置示例数据" if data_dir is None else str(data_dir)
-    return CheckPlanOutcome(results, led, input_warnings(run, loaded.dataset, data_dir), source)
+    return CheckPlanOutcome(results, led, input_warnings(run, loaded.dataset, data_dir), source, rec.lines())

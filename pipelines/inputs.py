@@ -20,6 +20,7 @@ from zoning.errors import DataError, Problem, format_problems
 from zoning.indicators import enrollment_ceilings
 from zoning.problem import ZoningProblem
 from zoning.projection import estimate_survival
+from zoning.reconcile import Reconciliation, reconcile
 from zoning.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, with_overrides
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,15 @@ class Loaded:
     scenario: Scenario
     tables: object
     problem: ZoningProblem
+
+
+def reconciliation(loaded: "Loaded", ledger) -> Reconciliation:
+    """Pupils read -> pupils modelled (and households read -> counted + outside + unusable) for the
+    base year; a gap beyond rounding raises ``DataError`` naming where the pupils went."""
+    ds, pb = loaded.dataset, loaded.problem
+    return reconcile(loaded.tables.schools, loaded.tables.units, rule=ds.enrollment_rule, ledger=ledger,
+                     base_year=loaded.scenario.base_year, residents=pb.residents,
+                     households=ds.households_totals, levels=loaded.scenario.levels).check()
 
 
 def say(progress, text: str) -> None:

@@ -29,7 +29,7 @@ from geodata.proposal import (MODEL_LP, SOLVER_LOG, final_assignments, write_ass
                               write_solver_log)
 from maps.planner import write_planner_map
 from pipelines import NoPlanError, PlanError, tool_version
-from pipelines.inputs import Loaded, guard_output, load, say
+from pipelines.inputs import Loaded, guard_output, load, reconciliation, say
 from pipelines.project import ledger_text
 from zoning import policy
 from zoning.checks import LIMITS, format_results, run_checks, structural_failures
@@ -149,6 +149,7 @@ def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mappi
         bad = structural_failures(results)
         if bad:
             raise NoPlanError("独立检查未通过，方案未写出：\n" + format_results(bad))
+        rec = reconciliation(loaded, led)
         violations = explain_violations(problem, _limit_failures(results), led)
         before = make_ledger(problem, project(problem, ZoneMaps.current(problem), scenario.years))
         metrics = _metrics(problem, scenario, solution, zones, led, before, violations, dataset, findings)
@@ -159,12 +160,13 @@ def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mappi
         write_ledger(tmp, led)
         write_metrics(tmp, metrics)
         write_checks(tmp, format_results(results))
-        write_run(tmp, run_record(tmp, loaded, coords, mapping, _timings(res)))
-        _write_geo(tmp, loaded, assignments, led, scenario)
-        _write_indicators(tmp, dataset, led)
+        write_run(tmp, run_record(tmp, loaded, coords, mapping, _timings(res), rec))
+        write_geo_files(tmp, loaded, assignments, led, scenario)
+        write_indicator_files(tmp, dataset, led)
         if write_map:
             write_planner_map(tmp, tmp / "map.html")
     summary = plan_summary(problem, scenario, metrics, before, led, results, solve_seconds=res.seconds)
+    summary += "\n" + "\n".join(rec.lines())
     return PlanOutcome(out_dir, metrics, summary, results, findings, solve_seconds=res.seconds)
 
 
@@ -211,7 +213,8 @@ def _metrics(problem, scenario, solution, zones, led, before, violations, datase
     return m
 
 
-def run_record(folder: Path, loaded: Loaded, coords=None, mapping=None, timings: dict | None = None) -> dict:
+def run_record(folder: Path, loaded: Loaded, coords=None, mapping=None, timings: dict | None = None,
+               rec=None) -> dict:
     """``run.json``: the proposal's provenance (inputs' hashes, scenario, solver, tool version)."""
     ds, scenario = loaded.dataset, loaded.scenario
     return {
@@ -229,10 +232,12 @@ def run_record(folder: Path, loaded: Loaded, coords=None, mapping=None, timings:
         "python": platform.python_version(),
         "distance_source": getattr(loaded.tables, "meta", {}).get("distance_source", "straight"),
         "timings": timings or {},
+        "shifted": list(getattr(ds, "shifted", []) or []),
+        "reconciliation": rec.as_dict() if rec is not None else None,
     }
 
 
-def _write_geo(folder: Path, loaded: Loaded, assignments, led, scenario) -> None:
+def write_geo_files(folder: Path, loaded: Loaded, assignments, led, scenario) -> None:
     first = scenario.target_year if scenario.target_year in set(led["year"]) else int(led["year"].max())
     m = led[led["year"] == first]
     metrics = []
@@ -249,7 +254,7 @@ def _write_geo(folder: Path, loaded: Loaded, assignments, led, scenario) -> None
             write_routes(folder, routes)
 
 
-def _write_indicators(folder: Path, dataset, led) -> None:
+def write_indicator_files(folder: Path, dataset, led) -> None:
     schools = pd.DataFrame(dataset.schools.drop(columns="geometry"))
     ind = proposal_indicators(schools, led)
     write_indicators(folder, ind)

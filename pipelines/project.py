@@ -12,7 +12,7 @@ from geodata.dataset import file_hashes
 from geodata.proposal import read_assignments, read_run
 from geodata.tabular import write_csv
 from pipelines import PlanError
-from pipelines.inputs import Loaded, load, recorded_data_dir, recorded_mapping, scenario_from_run
+from pipelines.inputs import Loaded, load, reconciliation, recorded_data_dir, recorded_mapping, scenario_from_run
 from zoning.errors import DataError, Problem
 from zoning.checks import zones_from_assignments
 from zoning.projection import ZoneMaps, ledger as make_ledger, project
@@ -80,7 +80,8 @@ def project_zones(data_dir=None, zones_dir=None, scenario_path=None, coords=None
     else:
         zones = ZoneMaps.current(problem)
     led = make_ledger(problem, project(problem, zones, scenario.years))
-    led.attrs["notes"] = [n for n in problem.notes if "保留率" in n or "age_" in n]
+    led.attrs["notes"] = ([n for n in problem.notes if "保留率" in n or "age_" in n]
+                          + reconciliation(loaded, led).lines())
     return Projected(led, loaded, zones_dir)
 
 

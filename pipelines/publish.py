@@ -8,9 +8,11 @@ from maps.compare import write_comparison_map
 from maps.page import MapOptionError, check_tiles
 from maps.parents import publish as publish_pages
 from maps.planner import write_planner_map
-from pipelines.inputs import guard_output, prepare_output_folder
+from maps.proposal import load_proposal
+from maps.publication import missing_settings, publish_settings
+from pipelines.inputs import guard_output
 
-__all__ = ["MapOptionError", "check_map_options", "planner_map", "publish", "comparison_map"]
+__all__ = ["MapOptionError", "check_map_options", "planner_map", "publish", "publish_material", "comparison_map"]
 
 
 def check_map_options(tiles: str, tianditu_key: str | None) -> None:
@@ -26,14 +28,28 @@ def planner_map(proposal_dir, out=None, tiles: str = "osm", tianditu_key=None, a
     return write_planner_map(proposal_dir, out=out, tiles=tiles, tianditu_key=tianditu_key, asset_base=asset_base)
 
 
-def publish(proposal_dir, out=None, tiles: str = "osm", tianditu_key=None, asset_base=None) -> dict[str, Path]:
-    """``zoning publish``: parents' page, zone table, pictures (``publish/`` in the proposal folder)."""
+def publish_material(proposal_dir, out=None, tiles: str = "none", tianditu_key=None, asset_base=None,
+                     scenario_path=None, **settings) -> tuple[dict[str, Path], list[str]]:
+    """``zoning publish``: the published material (``publish/`` in the proposal folder by default).
+
+    The ``[publish]`` settings are run.json's, then ``scenario_path``'s, then ``settings`` (county,
+    school_year, office, phone, notice, map_review_no). Returns the files written and the Chinese
+    names of the settings parents need that are still blank (the CLI warns about them).
+    """
     proposal_dir = Path(proposal_dir)
     check_tiles(tiles, tianditu_key)
     out = Path(out) if out else proposal_dir / "publish"
-    guard_output(out, "folder", proposals=(proposal_dir,))
-    prepare_output_folder(out)
-    return publish_pages(proposal_dir, out_dir=out, tiles=tiles, tianditu_key=tianditu_key, asset_base=asset_base)
+    files = (scenario_path,) if scenario_path is not None else ()
+    guard_output(out, "folder", proposals=(proposal_dir,), files=files)
+    info = publish_settings(load_proposal(proposal_dir), scenario_path, **settings)
+    written = publish_pages(proposal_dir, out_dir=out, tiles=tiles, tianditu_key=tianditu_key,
+                            asset_base=asset_base, info=info)
+    return written, missing_settings(info)
+
+
+def publish(proposal_dir, out=None, tiles: str = "none", tianditu_key=None, asset_base=None) -> dict[str, Path]:
+    """``zoning publish`` with the recorded settings only (kept for callers of the first version)."""
+    return publish_material(proposal_dir, out, tiles, tianditu_key, asset_base)[0]
 
 
 def comparison_map(a, b, out=None, tiles: str = "osm", tianditu_key=None, asset_base=None) -> Path:

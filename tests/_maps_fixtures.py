@@ -220,3 +220,27 @@ if __name__ == "__main__":
     write_proposal(SMALL, moved_to_p2=True)
     write_proposal(SMALL_B, moved_to_p2=False)
     print("written", SMALL, SMALL_B)
+
+
+#: aliases and address ranges added to units.geojson by :func:`publish_copy` (issue 19's search)
+ALIASES = {"U04": "怡馨家园；老粮站小区", "U08": "明珠花园"}
+ADDRESSES = {"U01": "鼓楼南街1-99号（单号）；北大街2-40号（双号）", "U02": "鼓楼南街2-98号（双号）",
+             "U12": "星海路"}
+SETTINGS = {"county": "平罗县", "school_year": "2024年秋季", "office": "平罗县教育体育局",
+            "phone": "0952-6012345", "notice": "最终以正式公告为准。", "map_review_no": ""}
+
+
+def publish_copy(dst: Path, src: Path = SMALL, settings: dict | None = None) -> Path:
+    """A copy of ``src`` whose units carry ``aliases`` / ``addresses`` and whose run.json records
+    the ``[publish]`` settings (as zoning plan records the scenario)."""
+    shutil.copytree(src, dst)
+    fc = json.loads((dst / "units.geojson").read_text("utf-8"))
+    for f in fc["features"]:
+        uid = f["properties"]["unit_id"]
+        f["properties"]["aliases"] = ALIASES.get(uid)
+        f["properties"]["addresses"] = ADDRESSES.get(uid)
+    _write_json(dst / "units.geojson", fc)
+    run = json.loads((dst / "run.json").read_text("utf-8"))
+    run["scenario"]["publish"] = dict(SETTINGS if settings is None else settings)
+    _write_json(dst / "run.json", run)
+    return dst

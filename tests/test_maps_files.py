@@ -210,21 +210,24 @@ def test_gcj02_tiles_shift_the_data(tmp_path):
 def test_publish_writes_everything(small):
     written = publish(small, tiles="none")
     out = small / "publish"
-    expected = {"parents.html", "parents_zone_table.csv", "parents_zone_table.xlsx", "zones_primary.png",
-                "zones_primary.pdf", "zones_junior.png", "zones_junior.pdf", "zone_primary_640221001.png",
-                "zone_primary_640221008.png", "zone_junior_640221104.png"}
+    expected = {"parents.html", "招生片区划分表.csv", "招生片区划分表.xlsx", "片区调整情况.csv", "片区调整情况.xlsx",
+                "招生范围公告.pdf", "招生范围公告.docx", "小学招生片区总图.png", "小学招生片区总图.pdf",
+                "初中招生片区总图.png", "初中招生片区总图.pdf", "城关一小_小学片区图.png", "城关八小_小学片区图.png",
+                "平罗四中_初中片区图.png"}
     assert set(written) == expected
-    assert {f.name for f in out.iterdir()} == expected  # no temporary leftovers
+    assert {f.name for f in out.iterdir()} == expected | {".pingluo-zoning-output"}  # the tool's marker, no leftovers
     assert not [f for f in small.iterdir() if f.name.startswith(".publish")]
     for f in written.values():
         assert f.stat().st_size > 300, f
-    assert (out / "zones_primary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    pdf = (out / "zones_primary.pdf").read_bytes()
-    assert pdf.startswith(b"%PDF") and b"NotoSansCJK" in pdf  # the Chinese font is embedded
-    xl = pd.read_excel(out / "parents_zone_table.xlsx", dtype=str)
-    csv = pd.read_csv(out / "parents_zone_table.csv", dtype=str, encoding="utf-8-sig")
-    assert list(xl.columns) == ["学段", "学校代码", "学校名称", "地址", "片区范围（小区/村）"]
-    pd.testing.assert_frame_equal(xl, csv)
+    assert (out / "小学招生片区总图.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("小学招生片区总图.pdf", "招生范围公告.pdf"):
+        pdf = (out / name).read_bytes()
+        assert pdf.startswith(b"%PDF") and b"NotoSansCJK" in pdf  # the Chinese font is embedded
+    xl = pd.read_excel(out / "招生片区划分表.xlsx", sheet_name=None, dtype=str, header=1)
+    assert list(xl) == ["小学", "初中"]
+    csv = pd.read_csv(out / "招生片区划分表.csv", dtype=str, encoding="utf-8-sig")
+    assert list(xl["小学"].columns) == ["学段", "学校代码", "学校名称", "地址", "片区范围（小区/村）"]
+    pd.testing.assert_frame_equal(pd.concat(xl.values(), ignore_index=True), csv)
 
 
 def test_publish_failure_leaves_nothing(small, monkeypatch):
@@ -339,8 +342,8 @@ def test_same_proposal_same_bytes_whatever_the_folder_and_the_date(tmp_path):
             assert res.exit_code == 0, res.output + repr(res.exception)
         outs.append(out)
     files = sorted(f.relative_to(outs[0]) for f in outs[0].rglob("*") if f.is_file())
-    assert {"map.html", "publish/parents.html", "publish/parents_zone_table.xlsx",
-            "publish/parents_zone_table.csv"} <= {f.as_posix() for f in files}
+    assert {"map.html", "publish/parents.html", "publish/招生片区划分表.xlsx", "publish/招生片区划分表.csv",
+            "publish/招生范围公告.pdf", "publish/招生范围公告.docx", "publish/片区调整情况.xlsx"} <= {f.as_posix() for f in files}
     for f in files:
         assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes(), f
     html = (outs[0] / "map.html").read_text("utf-8")

@@ -102,7 +102,10 @@ def test_parents_page_shows_payloads_as_text(browser, built):
     pg = Page(browser, built["parents"])
     try:
         _nothing_ran(pg)
-        assert _text(pg, "#zoning-head h1") == "义务教育招生片区查询"
+        assert _text(pg, "#zoning-head h1") == PAYLOADS[0] + PAYLOADS[1] + "义务教育学校招生片区"  # [publish], as text
+        issuer = _text(pg, ".zoning-issuer")
+        assert PAYLOADS[2] in issuer and PAYLOADS[5] in issuer  # office and phone
+        assert PAYLOADS[4] in _text(pg, ".zoning-footer")  # the notice
         table = _text(pg, "#zoning-table")
         for text in PAYLOADS:
             assert text in table, text
@@ -149,10 +152,16 @@ def test_comparison_map_shows_payloads_as_text(browser, built):
 
 
 def test_published_tables_are_inert(built):
-    wb = load_workbook(built["publish"] / "parents_zone_table.xlsx")
-    cells = [c for row in wb.active.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+    wb = load_workbook(built["publish"] / "招生片区划分表.xlsx")
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str) and c.value.startswith("=")]
     assert [c.value for c in cells] == [HYPERLINK]  # the address of 城关一小's payload copy
     assert cells[0].data_type == "s" and cells[0].quotePrefix  # text, not a formula
-    csv = (built["publish"] / "parents_zone_table.csv").read_text("utf-8-sig")
+    csv = (built["publish"] / "招生片区划分表.csv").read_text("utf-8-sig")
     assert "'" + HYPERLINK.replace('"', '""') in csv
     assert "\n=" not in csv and ",=" not in csv and ',"=' not in csv
+    for name in ("片区调整情况.xlsx",):
+        wb = load_workbook(built["publish"] / name)
+        live = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
+                if isinstance(c.value, str) and c.value.startswith("=") and not c.quotePrefix]
+        assert live == [], name

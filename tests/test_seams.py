@@ -97,7 +97,7 @@ GOOD_HISTORY = [("A", 2020, g, 300) for g in range(1, 7)] + [("A", 2021, g, 290)
 def test_validate_reports_every_history_problem(tmp_path):
     folder = _tiny_with_history(tmp_path, GOOD_HISTORY + [
         ("ZZ", 2021, 1, 10), ("A", "去年", 2, 10), ("A", 2019, 12, 10), ("A", 2019, 3, -5), ("A", 2020, 1, 1)])
-    res = _run("validate", folder)
+    res = _run("validate", folder, "--all")
     assert res.exit_code == 1, res.output
     lines = [ln for ln in res.output.splitlines() if ln.startswith("history.csv")]
     columns = sorted(ln.split(" | ")[3] for ln in lines)

@@ -72,7 +72,8 @@ def check_assigned_once(problem: ZoningProblem, assignments: pd.DataFrame, level
             for uid, n in counts[counts > 1].items():
                 res.failures.append({"unit_id": uid, "level": level, "year": int(change_year),
                                      "detail": f"单元 {uid} 在{_level_label(level)}（{change_year} 年起）有 {n} 行"})
-            missing = [u for u in problem.unit_ids if u not in set(grp["unit_id"])]
+            present = set(grp["unit_id"])
+            missing = [u for u in problem.unit_ids if u not in present]
             for uid in missing:
                 res.failures.append({"unit_id": uid, "level": level, "year": int(change_year),
                                      "detail": f"单元 {uid} 在{_level_label(level)}（{change_year} 年起）没有划入任何学校"})

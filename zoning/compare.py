@@ -22,7 +22,8 @@ from zoning import policy
 
 log = logging.getLogger(__name__)
 
-STATUS_ZH = {"optimal": "最优解", "feasible": "可行解（未证明最优）", "infeasible": "无可行解"}
+STATUS_ZH = {"optimal": "最优解", "feasible": "可行解（未证明最优）", "infeasible": "无可行解",
+             "edited": "手工调整（未重新求解）"}
 NOT_REACHED = "未达到"
 DASH = "—"
 

@@ -27,6 +27,9 @@ function pct(v) { return (v === null || v === undefined) ? "—" : (Math.round(v
 
 function yesno(v) { return v === true || v === "True" || v === "true" || v === 1 ? "是" : "否"; }
 
+// No flag, no link in the corner: Leaflet's attribution prefix is removed on every page.
+if (map.attributionControl) { map.attributionControl.setPrefix(false); }
+
 if (DATA.icons) {
   L.Icon.Default.imagePath = "";
   L.Icon.Default.mergeOptions(DATA.icons);
