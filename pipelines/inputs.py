@@ -2,6 +2,7 @@
 records (``run.json``), and the guard every command runs on its output before any work."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from geodata.sample import sample_dir
 from geodata.tables import to_tables
 from zoning.errors import DataError, Problem, format_problems
 from zoning.indicators import enrollment_ceilings
-from zoning.problem import ZoningProblem
+from zoning.problem import ZoningProblem, resolve_lock_names
 from zoning.projection import estimate_survival
 from zoning.reconcile import Reconciliation, reconcile
 from zoning.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, with_overrides
@@ -46,6 +47,17 @@ def reconciliation(loaded: "Loaded", ledger) -> Reconciliation:
                      households=ds.households_totals, levels=loaded.scenario.levels).check()
 
 
+def locks_by_id(scenario: Scenario, dataset) -> tuple[Scenario, list[str]]:
+    """The scenario with locks written by name (小区/村 = 学校) turned into ids, before any solve."""
+    if not scenario.locks:
+        return scenario, []
+    locks, notes, problems = resolve_lock_names(scenario.locks, dataset.units["unit_id"], dataset.units["name"],
+                                                dataset.schools["school_id"], dataset.schools["name"])
+    if problems:
+        raise ScenarioError(problems, "锁定设置（scenario.toml 的 [locks] 或 --lock）")
+    return dataclasses.replace(scenario, locks=locks), notes
+
+
 def say(progress, text: str) -> None:
     """Log a step and show it to the user when the command reports progress."""
     log.info(text)
@@ -65,10 +77,12 @@ def load(data_dir=None, scenario_path=None, coords=None, mapping=None, overrides
     if scenario is None:
         scenario = load_scenario(scenario_path or getattr(dataset, "scenario_path", None))
     scenario = with_overrides(scenario, **(overrides or {}))
+    scenario, lock_notes = locks_by_id(scenario, dataset)
     say(progress, "计算相邻关系与上学距离……")
     # road distances are cached by input hash in the user's cache folder, never beside the data
     tables = to_tables(dataset, scenario, cache_dir=default_cache_dir(None))
     problem = ZoningProblem.from_tables(tables, scenario)
+    problem.notes.extend(lock_notes)
     apply_survival(problem, scenario, dataset)
     if scenario.keep_indicators:
         apply_indicator_ceilings(problem, dataset)

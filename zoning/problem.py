@@ -317,6 +317,39 @@ def _locked_rows(pairs: pd.DataFrame, units: pd.DataFrame, schools: pd.DataFrame
     return np.array([(int(u), int(s)) in locked for u, s in zip(pairs["unit"], pairs["school"])], dtype=bool)
 
 
+def _by_id_or_name(key: str, ids: list[str], names: list[str], what: str) -> tuple[str | None, str | None]:
+    """(id, problem): ``key`` as an id, else as the one row whose name it is."""
+    if key in ids:
+        return key, None
+    hits = [i for i, n in zip(ids, names) if str(n).strip() == key.strip()]
+    if len(hits) == 1:
+        return hits[0], None
+    if len(hits) > 1:
+        return None, f"“{key}”是{len(hits)}个{what}的名称（{'、'.join(hits)}），请改用{what}代码"
+    return None, None
+
+
+def resolve_lock_names(locks: dict, unit_ids, unit_names, school_ids, school_names
+                       ) -> tuple[dict, list[str], list[str]]:
+    """Locks written with names (``润园新村 = 城关七小``) as the ids the model uses.
+
+    Returns the locks by id, one note per conversion and the problems (a name shared by two units
+    or schools); a key that is neither an id nor a name is kept as written, for
+    :func:`lock_problems` to report.
+    """
+    unit_ids, school_ids = [str(u) for u in unit_ids], [str(s) for s in school_ids]
+    out, notes, problems = {}, [], []
+    for unit, school in locks.items():
+        uid, uproblem = _by_id_or_name(str(unit), unit_ids, list(unit_names), "单元")
+        sid, sproblem = _by_id_or_name(str(school), school_ids, list(school_names), "学校")
+        problems += [f"锁定 {unit} = {school}：{p}" for p in (uproblem, sproblem) if p]
+        uid, sid = uid or str(unit), sid or str(school)
+        if (uid, sid) != (str(unit), str(school)):
+            notes.append(f"锁定 {unit} = {school} 按名称识别为 {uid} = {sid}")
+        out[uid] = sid
+    return out, notes, problems
+
+
 def lock_problems(problem: ZoningProblem, scenario: Scenario) -> list[str]:
     """Every lock that cannot hold, found before any solve: an unknown unit or school, a school
     teaching none of the scenario's levels, or one not open through the years the new zones are in
