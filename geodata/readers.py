@@ -402,6 +402,27 @@ def _read_geo_raw(path: Path) -> gpd.GeoDataFrame:
     return gpd.read_file(path, engine="pyogrio")
 
 
+#: Columns offices keep in their tables that the tool never needs (and GIS software's own fields).
+KNOWN_IGNORED = {"序号", "备注", "说明", "联系人", "联系电话", "电话", "填表人", "填报日期", "姓名", "性别", "身份证号",
+                 "家长姓名", "家长电话", "barrier", "fid", "objectid", "shape_leng", "shape_length", "shape_area", "id"}
+
+
+def _unused_columns(columns: list[str], input_name: str, file: str) -> list[Problem]:
+    """One note naming the columns this tool does not use, each with the nearest known name."""
+    unused = [c for c in columns
+              if aliases.normalise_header(c) not in _WKT_HEADERS
+              and aliases.normalise_header(c).lower() not in KNOWN_IGNORED]
+    if not unused:
+        return []
+    parts = []
+    for col in unused:
+        near = aliases.nearest_name(col, input_name)
+        parts.append(f"“{col}”" + (f"（是否想写“{near}”？）" if near else ""))
+    return [Problem(file, None, None, None, "未使用的列：" + "、".join(parts),
+                    "若其中有需要的数据，把表头改为标准列名或中文别名，或用 --mapping 对照文件指明；否则可不理会",
+                    "info")]
+
+
 def _missing_crs_problems(gdf: gpd.GeoDataFrame, path: Path) -> list[Problem]:
     """A GIS layer that declares no coordinate system is read as longitude/latitude: say so.
 
@@ -510,6 +531,7 @@ def read_layer(path: str | Path, name: str, coords: str | None = None,
                                 "删除或改名多余的列，或用 --mapping 对照文件指明", "warning"))
     renamed.update(_cut_names([str(c) for c in columns if c not in renamed and c != "geometry"],
                               name, set(renamed.values()), path.name, problems))
+    problems += _unused_columns([str(c) for c in columns if c not in renamed and c != "geometry"], name, path.name)
     if sheet is not None:
         problems += _unsaved_formula_problems(sheet, renamed, path.name)
     geo = isinstance(frame, gpd.GeoDataFrame)
