@@ -30,13 +30,18 @@ still separates the blocks on either side of it; two neighbours whose shared bou
 the end of a barrier stay neighbours when their points see each other past the end; and a barrier
 far from both units (the segment of two odd concave shapes passing over it) cuts nothing.
 
-Named crossings (bridges, underpasses) do **not** restore adjacency. A barrier is where parents
-and the office expect a zone boundary: a zone that grows across a canal through the single bridge
-is the shape the guidance tells us to avoid, and the contiguity constraint would otherwise lean on
-whichever crossing the data happen to contain. Crossings matter for the *trip* instead: they decide
-whether a pupil's route crosses a barrier within a reasonable detour (see ``geodata.pairs``). Units
-that barriers cut off entirely are listed as islands; ``components`` gives the connected pieces, so
-the model can require contiguity within each piece.
+Crossings (issue 18: contiguity as parents see it)
+--------------------------------------------------
+Two units a barrier separates stay neighbours when a crossing lies between them: a point of the
+crossings layer (bridge, underpass; matched to its barrier by its ``barrier`` column, else to the
+nearest barrier within ``crossing_tolerance_m``) or a point where a road line crosses the barrier.
+"Between" means within ``crossing_reach_m`` of both units (polygons), or, where one of the two is a
+point unit, no farther from either unit than the two are from each other (the lens of the edge).
+An edge over several barriers needs a crossing of each. The edges that stay cut are ``cut`` (with
+the barrier's name); the restored ones are ``restored`` (with the crossing's name). A zone is then
+one piece on this graph: pieces on both sides of a barrier with no crossing between them are an
+enclave (飞地). Units with no neighbour at all are listed as islands; ``components`` gives the
+connected pieces.
 """
 from __future__ import annotations
 
@@ -70,7 +75,10 @@ class Adjacency:
     islands : list of int
         Units with no neighbour after the cuts.
     cut : pandas.DataFrame
-        ``i, j, barrier``: the edges removed because a barrier separates the two units.
+        ``i, j, barrier``: the edges removed because a barrier separates the two units and no
+        crossing lies between them.
+    restored : pandas.DataFrame
+        ``i, j, crossing``: edges over a barrier kept because a crossing lies between the units.
     components : numpy.ndarray
         Connected-component label of each unit (0, 1, …, in order of first unit).
     """
@@ -79,6 +87,7 @@ class Adjacency:
     islands: list[int]
     cut: pd.DataFrame
     components: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    restored: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["i", "j", "crossing"]))
 
     @property
     def n_components(self) -> int:
@@ -155,6 +164,77 @@ def _point_edges(geoms: np.ndarray, xy: np.ndarray, is_point: np.ndarray, ok: np
     return i, j
 
 
+def crossing_points(bgeoms: np.ndarray, bnames: np.ndarray, crossings, roads, tolerance_m: float):
+    """Where each barrier may be crossed: ``(xy (k, 2), barrier index (k,), name (k,))``.
+
+    Points of the crossings layer (matched to a barrier by a ``barrier`` column holding its name,
+    else to the nearest barrier within ``tolerance_m``), and every point where a road line meets a
+    barrier line.
+    """
+    xy, bi, names = [np.empty((0, 2))], [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=object)]
+    if crossings is not None and len(crossings):
+        pts = geometry_array(crossings)
+        cxy = point_xy(crossings)
+        ok = np.isfinite(cxy).all(1)
+        which = np.full(len(pts), -1)
+        if "barrier" in crossings.columns:
+            by_name = {str(n): k for k, n in enumerate(bnames.tolist())}
+            which = np.array([by_name.get(str(b), -1) for b in crossings["barrier"].tolist()])
+        loose = ok & (which < 0)
+        if loose.any() and len(bgeoms):
+            ci, bj = shapely.STRtree(bgeoms).query_nearest(pts[loose], max_distance=tolerance_m, all_matches=False)
+            fill = np.full(int(loose.sum()), -1)
+            fill[ci] = bj
+            which[loose] = fill
+        keep = ok & (which >= 0)
+        label = (crossings["name"].astype(str).to_numpy() if "name" in crossings.columns
+                 else np.array([f"通道{k + 1}" for k in range(len(pts))], dtype=object))
+        xy.append(cxy[keep])
+        bi.append(which[keep].astype(np.int64))
+        names.append(np.asarray(label, dtype=object)[keep])
+    if roads is not None and len(roads) and len(bgeoms):
+        rgeoms = geometry_array(roads)
+        rgeoms = rgeoms[~(shapely.is_missing(rgeoms) | shapely.is_empty(rgeoms))]
+        if len(rgeoms):
+            r_idx, b_idx = shapely.STRtree(rgeoms).query(bgeoms, predicate="intersects")
+            if len(r_idx):
+                inter = shapely.intersection(bgeoms[r_idx], rgeoms[b_idx])
+                parts, owner = shapely.get_parts(inter, return_index=True)
+                pts = shapely.point_on_surface(parts)
+                ok = ~shapely.is_empty(pts)
+                xy.append(np.stack([shapely.get_x(pts[ok]), shapely.get_y(pts[ok])], axis=1))
+                bi.append(r_idx[owner[ok]].astype(np.int64))
+                names.append(np.array([f"{bnames[b]}上的道路交叉口" for b in r_idx[owner[ok]].tolist()], dtype=object))
+    return np.vstack(xy), np.concatenate(bi), np.concatenate(names)
+
+
+def _bridged(e_idx, b_idx, lo, hi, geoms, xy, is_point, cxy, cb, cname, reach_m: float):
+    """For each (edge, barrier) pair: whether a crossing of that barrier lies between the edge's two
+    units; and for each edge the first crossing found (its name)."""
+    bridged = np.zeros(len(e_idx), dtype=bool)
+    via = {}
+    if not len(e_idx) or not len(cxy):
+        return bridged, via
+    tree = shapely.STRtree(shapely.points(cxy))
+    a, b = lo[e_idx], hi[e_idx]
+    length = np.hypot(*(xy[a] - xy[b]).T)
+    pointy = is_point[a] | is_point[b]
+    reach = np.where(pointy, np.maximum(length, reach_m), reach_m)
+    ga = np.where(is_point[a], shapely.points(xy[a]), geoms[a])
+    gb = np.where(is_point[b], shapely.points(xy[b]), geoms[b])
+    k, c = tree.query(ga, predicate="dwithin", distance=reach)
+    if not len(k):
+        return bridged, via
+    pts = shapely.points(cxy[c])
+    ok = (cb[c] == b_idx[k]) & shapely.dwithin(gb[k], pts, reach[k])
+    ok &= shapely.dwithin(ga[k], pts, reach[k])  # the tree query is on bounding boxes
+    for kk, cc in zip(k[ok].tolist(), c[ok].tolist()):
+        if not bridged[kk]:
+            bridged[kk] = True
+            via.setdefault(int(e_idx[kk]), str(cname[cc]))
+    return bridged, via
+
+
 def unit_adjacency(
     units: gpd.GeoDataFrame,
     barriers: gpd.GeoDataFrame | None = None,
@@ -163,6 +243,10 @@ def unit_adjacency(
     min_shared_m: float | None = None,
     barrier_tolerance_m: float = 10.0,
     point_edge_factor: float = 3.0,
+    crossings: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    crossing_reach_m: float = 100.0,
+    crossing_tolerance_m: float = 50.0,
 ) -> Adjacency:
     """Adjacency of zoning units, with barrier cuts.
 
@@ -181,6 +265,13 @@ def unit_adjacency(
         A crossed barrier this close to one of the two units counts as between them.
     point_edge_factor : float
         Point-derived edges longer than this × the median edge are dropped.
+    crossings, roads : GeoDataFrame, optional
+        Crossing points and road lines: an edge a barrier cuts is kept when a crossing of that
+        barrier lies between the two units (see the module docstring).
+    crossing_reach_m : float
+        How near both polygon units a crossing must lie.
+    crossing_tolerance_m : float
+        A crossing point without a ``barrier`` column belongs to the nearest barrier this close.
 
     Returns
     -------
@@ -220,6 +311,7 @@ def unit_adjacency(
 
     cut_mask = np.zeros(len(lo), dtype=bool)
     cut_name = np.full(len(lo), None, dtype=object)
+    restored_rows = []
     if barriers is not None and len(barriers) and len(lo):
         bgeoms, bnames = barrier_lines(to_crs(barriers, crs))
         if len(bgeoms):
@@ -236,12 +328,21 @@ def unit_adjacency(
             e_idx, b_idx = e_idx[near], b_idx[near]
             order = np.lexsort((b_idx, e_idx))
             e_idx, b_idx = e_idx[order], b_idx[order]
-            uniq, firsts = np.unique(e_idx, return_index=True)
-            cut_mask[uniq] = True
-            cut_name[uniq] = bnames[b_idx[firsts]]
+            cxy, cb, cname = crossing_points(bgeoms, bnames, to_crs(crossings, crs) if crossings is not None else None,
+                                             to_crs(roads, crs) if roads is not None else None, crossing_tolerance_m)
+            bridged, via = _bridged(e_idx, b_idx, lo, hi, geoms, xy, is_point, cxy, cb, cname, crossing_reach_m)
+            blocked = np.unique(e_idx[~bridged])
+            first_blocked = {}
+            for e, b in zip(e_idx[~bridged].tolist(), b_idx[~bridged].tolist()):
+                first_blocked.setdefault(e, b)
+            cut_mask[blocked] = True
+            cut_name[blocked] = [bnames[first_blocked[e]] for e in blocked.tolist()]
+            ok_edges = np.setdiff1d(np.unique(e_idx), blocked)
+            restored_rows = [(int(lo[e]), int(hi[e]), via[e]) for e in ok_edges.tolist()]
     cut = pd.DataFrame(
         {"i": lo[cut_mask].astype(np.int64), "j": hi[cut_mask].astype(np.int64), "barrier": cut_name[cut_mask]}
     )
+    restored = pd.DataFrame(restored_rows, columns=["i", "j", "crossing"])
     keep = ~cut_mask
     edges = _edge_frame(lo[keep], hi[keep], sh[keep])
     if n:
@@ -259,7 +360,7 @@ def unit_adjacency(
         "单元邻接：%d 个单元，%d 条邻接边，%d 条被障碍线切断，%d 个孤立单元，%d 个连通片",
         n, len(edges), len(cut), len(islands), comp.max() + 1 if n else 0,
     )
-    return Adjacency(edges=edges, islands=islands, cut=cut, components=comp.astype(np.int64))
+    return Adjacency(edges=edges, islands=islands, cut=cut, components=comp.astype(np.int64), restored=restored)
 
 
 def adjacency_notes(adj: Adjacency, names=None) -> list[str]:
@@ -274,5 +375,7 @@ def adjacency_notes(adj: Adjacency, names=None) -> list[str]:
         notes.append(f"孤立单元（与其他单元不相邻，或被障碍线隔开）：{shown}{more}；连片约束对其放宽")
     if len(adj.cut):
         by = adj.cut.groupby("barrier").size()
-        notes.append("邻接关系在障碍线处切断：" + "，".join(f"{b} {k} 处" for b, k in by.items()))
+        notes.append("邻接关系在障碍线处切断（两侧之间没有桥梁、通道或道路穿越）：" + "，".join(f"{b} {k} 处" for b, k in by.items()))
+    if len(adj.restored):
+        notes.append(f"{len(adj.restored)} 对跨障碍线的相邻单元之间有桥梁、通道或道路穿越，仍算相邻")
     return notes

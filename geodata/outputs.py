@@ -29,7 +29,7 @@ from zoning import policy
 
 log = logging.getLogger(__name__)
 
-ZONE_TABLE_COLUMNS = ["学段", "学校代码", "学校名称", "地址", "片区范围（小区/村）"]
+ZONE_TABLE_COLUMNS = ["学段", "学校代码", "学校名称", "地址", "片区范围（小区/村）", "调整说明"]
 PRECISION = 1e-6
 SAMPLE_NOTE = "本表由虚构的示例数据生成，仅供演示，不是平罗县真实的招生片区。"
 LEVEL_ORDER = {"primary": 0, "junior": 1}
@@ -424,20 +424,37 @@ def _unique_labels(units) -> dict:
 
 
 def zone_table(dataset, assignments: pd.DataFrame) -> pd.DataFrame:
-    """招生片区划分表: one row per school and level with a zone; unit names sorted, joined by "、"."""
+    """招生片区划分表: one row per school and level with a zone; unit names sorted, joined by "、";
+    调整说明: the units that joined the zone, each with the school it came from and its reason
+    (``reason`` of assignments.csv), e.g. "润园新村（原城关八小；为化解城关八小超额）"."""
     a = _check_assignments(assignments, dataset)
     a = a[a["school_id"].notna()]
     names = _unique_labels(dataset.units)
     schools = dataset.schools.set_index("school_id")
+    school_names = schools["name"].astype(str).to_dict()
     rows = []
     for (level, sid), grp in a.groupby(["level", "school_id"]):
         unit_names = sorted(names[u] for u in grp["unit_id"])
         s = schools.loc[sid]
         rows.append({"_order": (LEVEL_ORDER.get(level, 9), sid),
                      "学段": policy.LEVEL_NAMES_ZH.get(level, level), "学校代码": sid, "学校名称": s["name"],
-                     "地址": s.get("address", "") or "", "片区范围（小区/村）": "、".join(unit_names)})
+                     "地址": s.get("address", "") or "", "片区范围（小区/村）": "、".join(unit_names),
+                     "调整说明": _joined_units(grp, names, school_names)})
     rows.sort(key=lambda r: r["_order"])
     return pd.DataFrame(rows, columns=["_order", *ZONE_TABLE_COLUMNS]).drop(columns="_order")
+
+
+def _joined_units(grp: pd.DataFrame, names: dict, school_names: dict) -> str:
+    """The units of a zone that came from another school, with where from and why ("" for none)."""
+    if "previous_school_id" not in grp.columns:
+        return ""
+    prev = grp["previous_school_id"].fillna("").astype(str)
+    moved = grp[(prev != "") & (prev != grp["school_id"].astype(str))]
+    reason = moved["reason"].fillna("").astype(str) if "reason" in moved.columns else pd.Series("", moved.index)
+    items = sorted(
+        f"{names[u]}（原{school_names.get(p, p)}" + (f"；{r}" if r else "") + "）"
+        for u, p, r in zip(moved["unit_id"], moved["previous_school_id"].astype(str), reason))
+    return "、".join(items)
 
 
 def write_zone_table(table: pd.DataFrame, folder: Path, stem: str = "zone_table", is_sample: bool = False) -> None:
@@ -453,10 +470,11 @@ def write_zone_table(table: pd.DataFrame, folder: Path, stem: str = "zone_table"
         cell.font = Font(bold=True)
     for row in table.itertuples(index=False):
         ws.append(list(row))
-    for col, width in zip("ABCDE", (10, 14, 18, 24, 80)):
+    for col, width in zip("ABCDEF", (10, 14, 18, 24, 80, 60)):
         ws.column_dimensions[col].width = width
     for row in ws.iter_rows(min_row=2):
-        row[4].alignment = Alignment(wrap_text=True, vertical="top")
+        for cell in row[4:6]:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "A2"
     if is_sample:
         note = wb.create_sheet("说明")

@@ -49,7 +49,9 @@ PLAN_LEVELS = ("primary", "junior")
 ASSIGNMENT_REQUIRED = ("unit_id", "level", "school_id", "previous_school_id", "students", "change_year")
 #: columns zoning plan writes; the optional ones are filled with "" when a hand-made file lacks them
 ASSIGNMENT_COLUMNS = ("unit_id", "unit_name", "level", "school_id", "school_name", "previous_school_id",
-                      "students", "change_year")
+                      "students", "change_year", "reason")
+#: ``reason`` (optional when read: older proposals have none): why a unit changed school — 为化解…超额,
+#: …新片区, 撤并 or 距离更近; empty where it did not
 LEDGER_REQUIRED = ("school_id", "name", "year", "students", "classes")
 #: columns of routes.geojson (WGS84 lines from each unit to its school along the roads)
 ROUTE_COLUMNS = ("unit_id", "level", "school_id", "distance_m", "on_network")

@@ -37,8 +37,9 @@ from zoning.explain import explain_violations, presolve
 from zoning.indicators import county_coefficients, proposal_indicators
 from zoning.metrics import over_limit_summary, plan_metrics
 from zoning.model import build_model, solve_model
+from zoning.pairs import Concerns, change_reason, school_concerns
 from zoning.problem import ZoningProblem
-from zoning.projection import ZoneMaps, ledger as make_ledger, project
+from zoning.projection import ZoneMaps, ledger as make_ledger, project, steady_state
 from zoning.scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,16 @@ def _ticker(progress, label: str, every: float = 5.0):
         th.join()
 
 
-def assignments_table(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario) -> pd.DataFrame:
-    """assignments.csv: one row per unit, level and zone map (``change_year`` = its first intake)."""
+def assignments_table(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario,
+                      concerns: Concerns | None = None, candidates: dict | None = None) -> pd.DataFrame:
+    """assignments.csv: one row per unit, level and zone map (``change_year`` = its first intake);
+    ``reason`` says why a unit changed school (:func:`zoning.pairs.change_reason`), "" where it
+    did not. ``concerns`` (the model's) is computed from the current zones when not given;
+    ``candidates`` (level -> the model's pairs) tells a unit whose current school was no candidate."""
+    concerns = concerns if concerns is not None else school_concerns(problem, scenario)
+    if candidates is None:
+        candidates = {lv: problem.pairs[problem.pairs["level"] == lv] for lv in scenario.levels}
+    known = {(lv, u, s) for lv, p in candidates.items() for u, s in zip(p["unit"].tolist(), p["school"].tolist())}
     rows = []
     for level in scenario.levels:
         grades = [g - 1 for g in policy.LEVEL_GRADES[level]]
@@ -100,9 +109,11 @@ def assignments_table(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenari
                     "previous_school_id": problem.school_ids[prev[u]] if prev[u] >= 0 else "",
                     "students": int(round(students[u])),
                     "change_year": int(start),
+                    "reason": change_reason(problem, concerns, int(prev[u]), int(s),
+                                            (level, u, int(prev[u])) in known),
                 })
     return pd.DataFrame(rows, columns=["unit_id", "unit_name", "level", "school_id", "school_name",
-                                       "previous_school_id", "students", "change_year"])
+                                       "previous_school_id", "students", "change_year", "reason"])
 
 
 def _limit_failures(results) -> list:
@@ -144,7 +155,7 @@ def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mappi
         if res.status not in ("optimal", "feasible"):
             why = "；".join(f["detail"] + "，" + f["fix"] for f in findings) or "求解器未找到可行方案"
             raise NoPlanError(f"没有得到方案（{res.status}，{res.message}）。{why}")
-        assignments = assignments_table(problem, solution.zones, scenario)
+        assignments = assignments_table(problem, solution.zones, scenario, model.concerns, solution.pairs_used)
         results, zones, proj, led = run_checks(problem, assignments, scenario)
         bad = structural_failures(results)
         if bad:
@@ -153,6 +164,8 @@ def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mappi
         violations = explain_violations(problem, _limit_failures(results), led)
         before = make_ledger(problem, project(problem, ZoneMaps.current(problem), scenario.years))
         metrics = _metrics(problem, scenario, solution, zones, led, before, violations, dataset, findings)
+        metrics["steady_state"] = steady_metrics(problem, scenario, zones)
+        metrics["change_reasons"] = reason_counts(assignments)
         comp = compactness(dataset, final_assignments(assignments))
         metrics["compactness"] = comp["mean"]
         metrics["compactness_by_level"] = {k: v for k, v in comp.items() if k != "mean"}
@@ -168,6 +181,21 @@ def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mappi
     summary = plan_summary(problem, scenario, metrics, before, led, results, solve_seconds=res.seconds)
     summary += "\n" + "\n".join(rec.lines())
     return PlanOutcome(out_dir, metrics, summary, results, findings, solve_seconds=res.seconds)
+
+
+def steady_metrics(problem, scenario, zones) -> dict:
+    """metrics.json ``steady_state``: each school's load once every grade has entered under the new
+    zones (the horizon's intake), and the schools over a limit then."""
+    st = steady_state(problem, zones, scenario.horizon, scenario.levels)
+    over = st[st["over_size_limit"] | st["over_classrooms"]]
+    return {"checked": True, "held_by_model": bool(scenario.steady_state), "intake_year": scenario.horizon,
+            "over": over.to_dict("records"), "schools": st.to_dict("records")}
+
+
+def reason_counts(assignments: pd.DataFrame) -> dict:
+    """How many unit-levels changed school for each reason."""
+    r = assignments.loc[assignments["reason"].astype(str) != "", "reason"]
+    return {str(k): int(v) for k, v in r.value_counts().sort_index().items()}
 
 
 def default_plan_folder(data_dir=None) -> Path:
@@ -279,7 +307,10 @@ def plan_summary(problem, scenario, metrics, before, after, results, solve_secon
     L.append(f"  {scenario.base_year}：{over(before, scenario.base_year)}")
     for y in yrs:
         L.append(f"  {y}：{over(before, y)} → {over(after, y)}")
-    L.append(f"新生改变学校 {metrics['students_moved']} 人（{metrics['units_moved']} 个单元）；"
+    by_year = metrics.get("students_moved_by_year") or {}
+    if by_year:
+        L.append("改变学校的新生（按入学年份，每届只计一次）：" + "，".join(f"{y} 年 {n} 人" for y, n in by_year.items()))
+    L.append(f"新生改变学校 {metrics['students_moved']} 人（{len(by_year) or ''} 届新生合计，{metrics['units_moved']} 个单元）；"
              f"平均上学距离 {(metrics['mean_distance_m'] or 0) / 1000:.2f} 公里，最远 {(metrics['max_distance_m'] or 0) / 1000:.2f} 公里")
     for level, v in metrics.get("by_level", {}).items():
         if v.get("mean_distance_m") is None:
@@ -309,6 +340,16 @@ def plan_summary(problem, scenario, metrics, before, after, results, solve_secon
     for f in metrics.get("presolve", []):
         if f.get("kind") == "lock_beyond_rules":
             L.append(f"注：{f['detail']}；{f['fix']}")
+    steady = metrics.get("steady_state") or {}
+    if steady.get("checked"):
+        over = steady.get("over", [])
+        L.append(f"稳态（{steady['intake_year']} 年入学的新生升满各年级后）：" + (
+            "各校均在校额与教室限额内" if not over else "仍超限 " + "，".join(
+                f"{r['name']} {r['steady_students']} 人" + (f"（超校额 {r['over_by']} 人）" if r["over_by"] else "")
+                + (f"（缺教室 {r['rooms_short']} 间）" if r["rooms_short"] else "") for r in over)))
+    reasons = metrics.get("change_reasons") or {}
+    if reasons:
+        L.append("调整原因：" + "，".join(f"{k} {v} 个单元学段" for k, v in reasons.items()))
     for n in metrics.get("notes", [])[:10]:
         L.append(f"注：{n}")
     return "\n".join(L)

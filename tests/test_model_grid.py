@@ -13,7 +13,7 @@ from pipelines.plan import assignments_table
 
 
 def scenario(**kw):
-    base = dict(base_year=2022, target_year=2024, horizon=2025, levels=("primary",))
+    base = dict(base_year=2022, target_year=2024, horizon=2025, levels=("primary",), reoptimise=True, steady_state=False)
     base.update(kw)
     return Scenario(**base)
 

@@ -26,7 +26,9 @@ def write_town(folder, use_roads: bool, barrier_rule: str = "allow"):
         layer.to_crs(4326).to_file(folder / f"{name}.geojson", driver="GeoJSON")
     (folder / "scenario.toml").write_text(
         f'base_year = 2022\ntarget_year = 2024\nhorizon = 2025\nlevels = ["primary"]\n'
-        f'use_roads = {str(use_roads).lower()}\nbarrier_rule = "{barrier_rule}"\n', encoding="utf-8")
+        f'use_roads = {str(use_roads).lower()}\nbarrier_rule = "{barrier_rule}"\n'
+        # shorter trips are what this town tests: they count only when the scenario asks to re-optimise
+        'reoptimise = true\n', encoding="utf-8")
     return folder
 
 

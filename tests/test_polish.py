@@ -67,7 +67,7 @@ GRID = ["AAAABBBB",
 
 
 def _grid(polish=0.15):
-    sc = Scenario(base_year=2022, target_year=2024, horizon=2025, levels=("primary",),
+    sc = Scenario(base_year=2022, target_year=2024, horizon=2025, levels=("primary",), reoptimise=True, steady_state=False,
                   solver=Solver(time_limit=30, gap=0.0, polish=polish))
     # A has 7 classrooms for 12 units × 10 pupils a cohort: today's zones break its limit
     schools = {"A": {"cell": (1, 1), "classrooms": 7}, "B": {"cell": (1, 6), "classrooms": 30}}

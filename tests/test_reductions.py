@@ -11,7 +11,8 @@ from zoning.scenario import Scenario
 
 
 def scenario(**kw):
-    base = dict(base_year=2022, target_year=2024, horizon=2025, levels=("primary",))
+    base = dict(base_year=2022, target_year=2024, horizon=2025, levels=("primary",), reoptimise=True,
+                steady_state=False)
     base.update(kw)
     sc = Scenario(**base)
     sc.solver.gap = 0.0  # compared as proven optima

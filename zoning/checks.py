@@ -132,37 +132,63 @@ def _new_maps(zones: ZoneMaps, level: str, scenario: Scenario) -> list:
 
 
 def check_contiguity(problem: ZoningProblem, zones: ZoneMaps, levels, scenario: Scenario) -> CheckResult:
-    """Zones are contiguous: within each component of the adjacency graph (islands, areas cut off
-    by barriers) every piece of a zone is anchored as the model defines it
-    (:func:`zoning.model.map_pairs`): it holds the school's root there (the unit of its current zone,
-    else any allowed unit, with the shortest trip), or a unit kept in its current zone, locked to
-    the school, or left no other choice. Anchored detached pieces are accepted and listed.
+    """Zones are whole as parents see them: on the adjacency graph (barriers cut it except through a
+    crossing, :mod:`geodata.adjacency`) every piece of a zone is anchored as the model defines it
+    (:func:`zoning.model.map_pairs`): it holds the school's root (the unit of its current zone, else
+    any allowed unit, with the shortest trip), or an anchor: a piece the current zones already have,
+    a lock, or a unit left no other choice; islands (units with no neighbour) are exempt. A piece on
+    the other side of a barrier with no crossing between it and its zone is a 飞地: a failure unless
+    anchored; anchored pieces are named and counted.
     """
-    res = CheckResult("contiguity", "片区连片（孤立单元除外）")
-    comp = problem.components()
+    res = CheckResult("contiguity", "片区连片（按桥梁、通道计的相邻关系；孤立单元除外）")
     nbrs = problem.neighbours()
+    comp = problem.components()
+    enclaves = 0
     for level in levels:
         for start, arr in _new_maps(zones, level, scenario):
             pairs, _ = map_pairs(problem, scenario, level, start, [])
             roots = set(zip(pairs.loc[pairs["root"], "unit"], pairs.loc[pairs["root"], "school"]))
-            kept = set(zip(pairs.loc[pairs["keep"], "unit"], pairs.loc[pairs["keep"], "school"]))
+            anchors = set(zip(pairs.loc[pairs["anchor"], "unit"], pairs.loc[pairs["anchor"], "school"]))
             for s in np.unique(arr[arr >= 0]):
                 pieces = zone_pieces(np.flatnonzero(arr == s), nbrs)
+                if len(pieces) < 2:
+                    continue
+                main = next((p for p in pieces if any((u, s) in roots for u in p)), max(pieces, key=len))
                 for piece in pieces:
-                    together = sum(comp[p[0]] == comp[piece[0]] for p in pieces)
-                    if together < 2 or any((u, s) in roots for u in piece):
-                        continue  # the only piece in its component, or the main one
-                    names = "、".join(problem.unit_names[u] for u in piece[:5])
+                    if piece is main or (len(piece) == 1 and not len(nbrs[piece[0]])):
+                        continue  # the zone's main piece, or an island
+                    names = "、".join(problem.unit_names[u] for u in piece[:5]) + (
+                        f" 等 {len(piece)} 个单元" if len(piece) > 5 else "")
                     where = f"{problem.school_names[s]}（{start} 年起）的{policy.LEVEL_NAMES_ZH[level]}片区"
-                    if any((u, s) in kept for u in piece):
-                        res.notes.append(f"{where}有一块飞地：{names}（保留现行划片、锁定或别无可选）")
+                    across = _separation(problem, comp, piece, main)
+                    if any((u, s) in anchors for u in piece) or any((u, s) in roots for u in piece):
+                        enclaves += 1
+                        res.notes.append(f"{where}有一块飞地：{names}{across}（现行片区已有、锁定或别无可选，予以保留）")
                         continue
                     res.failures.append({
                         "school_id": problem.school_ids[s], "level": level, "year": int(start),
                         "unit_id": ",".join(problem.unit_ids[u] for u in piece),
-                        "detail": f"{where}分成 {together} 块：{names} 与片区主体不相连",
+                        "detail": f"{where}分成 {len(pieces)} 块：{names} 与片区主体不相连{across}",
                     })
+    if enclaves:
+        res.notes.insert(0, f"保留的飞地共 {enclaves} 块")
     return res
+
+
+def _separation(problem: ZoningProblem, comp: np.ndarray, piece: list, main: list) -> str:
+    """Why a piece is apart from its zone's main piece: the barrier between them when the tables
+    name the cut edges (``problem.barrier_cuts``: ``i, j, barrier``), else whether any path joins
+    them at all."""
+    if comp[piece[0]] == comp[main[0]]:
+        return "（中间隔着其他学校的片区）"
+    cuts = getattr(problem, "barrier_cuts", None)
+    if cuts is not None and len(cuts):
+        inside = set(int(u) for u in piece)
+        touch = cuts[cuts["i"].isin(inside) | cuts["j"].isin(inside)]
+        names = list(dict.fromkeys(str(b) for b in touch["barrier"]))
+        if names:
+            return f"（隔着{'、'.join(names[:3])}，其间没有桥梁、通道或道路穿越）"
+    return "（隔着障碍线且其间没有桥梁、通道或道路穿越，或根本不相邻）"
 
 
 def _pair_distance(problem: ZoningProblem, level: str, u: int, s: int, table: dict) -> float | None:

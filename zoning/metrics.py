@@ -42,12 +42,14 @@ def plan_metrics(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario) ->
 
     Entrants of the intake years from the first new map on are the pupils a plan places; they are
     the weights here. ``students_moved`` counts entrants sent to another school than their current
-    zone's; ``units_moved`` the units whose school changes.
+    zone's, summed over those intake years (``students_moved_by_year``: the same per intake year,
+    each year's entrants counted once); ``units_moved`` the units whose school changes.
     """
     years = [y for y in scenario.years if y >= scenario.intake_year]
     per_level = {}
     tot_w = tot_wd = moved = units_moved = 0.0
     max_d = 0.0
+    by_year = {int(y): 0.0 for y in years}
     for level in scenario.levels:
         final = zones.final(level)
         cur = problem.current[level]
@@ -72,11 +74,16 @@ def plan_metrics(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario) ->
         tot_w += wl
         tot_wd += (w[ok] * d[ok]).sum()
         moved += w[changed].sum()
+        for y in years:
+            arr = zones.for_intake(level, y)
+            ch = (cur >= 0) & (arr >= 0) & (arr != cur)
+            by_year[int(y)] += float(problem.entrants(level, y)[ch].sum())
         units_moved += changed.sum()
         if per_level[level]["max_distance_m"] is not None:
             max_d = max(max_d, per_level[level]["max_distance_m"])
     return {
         "students_moved": int(round(moved)),
+        "students_moved_by_year": {y: int(round(v)) for y, v in by_year.items()},
         "units_moved": int(units_moved),
         "mean_distance_m": float(tot_wd / tot_w) if tot_w > 0 else None,
         "max_distance_m": float(max_d),

@@ -53,9 +53,12 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from . import highs, policy
-from .pairs import candidate_pairs, first_pair_of_each_unit, lock_positions, zone_pieces, zone_roots
+from .errors import DataError, Problem
+from .pairs import (Concerns, candidate_pairs, first_pair_of_each_unit, islands, lock_positions, school_concerns,
+                    stable_moves, zone_pieces, zone_roots)
 from .problem import ZoningProblem
-from .projection import ZoneMaps, entry_classes, entry_year_of, level_of_grade, max_cohort_factor, project
+from .projection import (ZoneMaps, entry_classes, entry_year_of, level_of_grade, max_cohort_factor, project,
+                         steady_loads)
 from .polish import current_start, model_columns, polish
 from .scenario import Scenario
 from .solver import SolveResult, new_var, solve
@@ -104,27 +107,36 @@ def _graph(problem: ZoningProblem, members: np.ndarray | None = None):
     return sparse.coo_matrix((w, (e[:, 0], e[:, 1])), shape=(n, n)).tocsr() if len(e) else sparse.csr_matrix((n, n))
 
 
-def contiguity_order(problem: ZoningProblem, pairs: pd.DataFrame, level: str) -> tuple[np.ndarray, np.ndarray]:
-    """Root flags and the "closeness" key of each pair used by the closer-neighbour rule.
+def contiguity_order(problem: ZoningProblem, pairs: pd.DataFrame, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Root flags, the "closeness" key of each pair used by the closer-neighbour rule, and the
+    detached current pairs.
 
     The key is a geodesic distance in the adjacency graph from the school's root unit: for units of
-    the school's current zone, the distance within that zone (so every current zone that is
-    connected satisfies the rule, and stays a feasible plan); for other units, a large constant plus
-    the distance through the whole graph. Along a shortest path each unit has a neighbour with a
-    smaller key, so no unit is shut out of a zone it could join contiguously along that path.
-    Roots: per school and connected component, the unit of the current zone (else any candidate)
-    with the smallest trip.
+    the school's current zone connected to the root within it, the distance within that zone (so
+    every current zone satisfies the rule, and stays a feasible plan); for other units, a large
+    constant plus the distance through the whole graph; infinite where no path leads to the root
+    (across a barrier with no crossing): such a pair can only be an anchor. Roots: per school, the
+    unit of the current zone (else any candidate) with the smallest trip, and every island pair
+    (:func:`zoning.pairs.zone_roots`). ``detached``: pairs of the current zone not connected to the
+    root within it — a piece the current zones already have, which the plan may keep (named and
+    counted by the checker).
     """
     units = pairs["unit"].to_numpy()
     schools = pairs["school"].to_numpy()
     cur = problem.current[level]
     root = zone_roots(problem, pairs, level)
     key = np.full(len(pairs), np.inf)
+    detached = np.zeros(len(pairs), dtype=bool)
     full = _graph(problem)
     big = 1.0e9
+    island = np.zeros(problem.n_units, dtype=bool)
+    island[islands(problem)] = True
     for s in np.unique(schools):
         rows = np.flatnonzero(schools == s)
-        roots = units[rows[root[rows]]]
+        roots = [r for r in units[rows[root[rows]]].tolist() if not island[r]]
+        if not roots:
+            key[rows[root[rows]]] = 0.0
+            continue
         d_all = csgraph.dijkstra(full, directed=False, indices=roots, min_only=True)
         zone = cur == s
         d_zone = np.full(problem.n_units, np.inf)
@@ -133,21 +145,33 @@ def contiguity_order(problem: ZoningProblem, pairs: pd.DataFrame, level: str) ->
             d_zone = csgraph.dijkstra(_graph(problem, zone), directed=False, indices=in_zone_roots, min_only=True)
         k = np.where(np.isfinite(d_zone), d_zone, big + d_all)
         key[rows] = k[units[rows]]
-    return root, key
+        detached[rows] = zone[units[rows]] & ~np.isfinite(d_zone[units[rows]]) & ~island[units[rows]]
+    return root, key, detached
 
 
-def contiguity_structure(problem: ZoningProblem, pairs: pd.DataFrame, keep: np.ndarray, level: str = "primary"):
+def contiguity_structure(problem: ZoningProblem, pairs: pd.DataFrame, keep: np.ndarray, level: str = "primary",
+                         anchor: np.ndarray | None = None, allowed: np.ndarray | None = None):
     """Closer-neighbour lists for the pairs, after pruning pairs that can never be contiguous.
 
     A non-root pair none of whose unit's neighbours has a closer pair for the same school could only
-    be used with an exemption; such pairs are dropped, except where ``keep`` is set (the current
-    zone, a lock, a unit's last choice). Dropping a non-root pair changes neither the roots nor the
-    keys, so they are computed once. Returns the pairs (with a ``root`` column) and, for each pair
-    row, the rows of its closer neighbours' pairs for the same school.
+    be used as an anchor; such pairs are dropped, except where ``keep`` is set (the current zone, a
+    lock, a unit's last choice). Dropping a non-root pair changes neither the roots nor the keys, so
+    they are computed once, on all of ``pairs``, before ``allowed`` (the stability rule,
+    :func:`stable_pairs`) drops the moves the scenario does not ask for.
+
+    Returns the pairs (with ``root``, ``keep`` and ``anchor`` columns) and, for each pair row, the
+    rows of its closer neighbours' pairs for the same school. ``anchor``: a pair that may stand
+    without a closer neighbour, at a cost (an exemption): a lock (``anchor`` argument), a current
+    pair in a piece of the current zone detached from the root, and a unit's last choice. A piece of
+    a zone must hold the root or an anchor; everything else follows closer neighbours to the root.
     """
-    pairs = pairs.reset_index(drop=True).assign(keep=keep)
-    root_all, rank_all = contiguity_order(problem, pairs, level)
-    pairs = pairs.assign(root=root_all, rank=rank_all)
+    pairs = pairs.reset_index(drop=True)
+    anchor = np.zeros(len(pairs), dtype=bool) if anchor is None else np.asarray(anchor, dtype=bool)
+    root_all, rank_all, detached = contiguity_order(problem, pairs, level)
+    pairs = pairs.assign(keep=keep, root=root_all, rank=rank_all, anchor=anchor | detached)
+    if allowed is not None:
+        pairs = pairs[np.asarray(allowed, dtype=bool) | pairs["root"].to_numpy(bool)
+                      | pairs["keep"].to_numpy(bool)]
     while True:
         pairs = pairs.reset_index(drop=True)
         units = pairs["unit"].to_numpy()
@@ -169,6 +193,9 @@ def contiguity_structure(problem: ZoningProblem, pairs: pd.DataFrame, keep: np.n
             if dropping.any():
                 pairs = pairs[~dropping]
                 continue
+        # a kept pair no closer neighbour can support (a unit's last choice) is an anchor
+        anchor_col = pairs["anchor"].to_numpy(bool) | (~root & (counts == 0) & pairs["keep"].to_numpy(bool))
+        pairs = pairs.assign(anchor=anchor_col)
         # the Python lists are built once, at the end
         ends = np.cumsum(counts).tolist()
         flat = dst.tolist()
@@ -203,7 +230,8 @@ def _closer_neighbours(problem: ZoningProblem, units: np.ndarray, schools: np.nd
         return np.zeros(0, dtype=int), np.zeros(len(units), dtype=int)
     pos = np.minimum(np.searchsorted(sorted_code, want), len(sorted_code) - 1)
     j = order[pos]
-    ok = (sorted_code[pos] == want) & ((rank[j] < rank[src]) | ((rank[j] == rank[src]) & (v < units[src])))
+    ok = (sorted_code[pos] == want) & np.isfinite(rank[j]) & np.isfinite(rank[src]) & (
+        (rank[j] < rank[src]) | ((rank[j] == rank[src]) & (v < units[src])))
     return j[ok], np.bincount(src[ok], minlength=len(units))
 
 
@@ -223,8 +251,8 @@ def separator_cuts(problem: ZoningProblem, model: "Model", zones: ZoneMaps) -> i
         for level, pairs in spec.pairs.items():
             arr = zones.for_intake(level, spec.start)
             key = {(u, s): v for u, s, v in zip(pairs["unit"], pairs["school"], spec.x[level])}
-            anchored = set(zip(pairs.loc[pairs["root"] | pairs["keep"], "unit"],
-                               pairs.loc[pairs["root"] | pairs["keep"], "school"]))
+            anchored = set(zip(pairs.loc[pairs["root"] | pairs["anchor"], "unit"],
+                               pairs.loc[pairs["root"] | pairs["anchor"], "school"]))
             for s in np.unique(arr[arr >= 0]):
                 pieces = zone_pieces(np.flatnonzero(arr == s), nbrs)
                 for piece in pieces:
@@ -246,20 +274,29 @@ def separator_cuts(problem: ZoningProblem, model: "Model", zones: ZoneMaps) -> i
 
 
 def map_pairs(problem: ZoningProblem, scenario: Scenario, level: str, start_year: int,
-              notes: list[str]) -> tuple[pd.DataFrame, list | None]:
+              notes: list[str], concerns: Concerns | None = None) -> tuple[pd.DataFrame, list | None]:
     """The pairs of one level of a map as the model has them, and their closer-neighbour lists.
 
-    With contiguity, the pairs carry ``root`` and ``keep`` (:func:`contiguity_structure`): a zone
-    piece holding a root or a kept pair (the current zone, a lock, a unit's last choice) is
-    anchored; any other piece is not allowed. The checker takes its anchors from here.
+    With contiguity, the pairs carry ``root``, ``keep`` and ``anchor``
+    (:func:`contiguity_structure`): a zone piece holding its root or an anchor (a lock, a detached
+    piece of the current zone, a unit's last choice) is allowed; any other piece is not. The checker
+    takes its anchors from here (without ``concerns``). With ``concerns`` (the model, unless the
+    scenario asks to ``reoptimise``) only the moves :func:`zoning.pairs.stable_moves` allows stay;
+    the roots and anchors do not depend on it.
     """
     pairs = candidate_pairs(problem, scenario, level, start_year, notes)
-    if not scenario.contiguity:
-        return pairs, None
     locked = lock_positions(problem, scenario)
     u_, s_ = pairs["unit"].to_numpy(), pairs["school"].to_numpy()
-    keep = pairs["is_current"].to_numpy(bool) | np.array([locked.get(u) == s for u, s in zip(u_, s_)], dtype=bool)
-    return contiguity_structure(problem, pairs, keep, level)
+    is_lock = np.array([locked.get(u) == s for u, s in zip(u_.tolist(), s_.tolist())], dtype=bool)
+    allowed = None
+    if concerns is not None and not scenario.reoptimise:
+        allowed = stable_moves(problem, scenario, pairs, level, concerns) | is_lock
+    if not scenario.contiguity:
+        if allowed is not None:
+            pairs = pairs[allowed | pairs["is_current"].to_numpy(bool)].reset_index(drop=True)
+        return pairs, None
+    keep = pairs["is_current"].to_numpy(bool) | is_lock
+    return contiguity_structure(problem, pairs, keep, level, anchor=is_lock, allowed=allowed)
 
 
 def detached_pairs(problem: ZoningProblem, pairs: pd.DataFrame, level: str) -> np.ndarray:
@@ -305,6 +342,7 @@ class Model:
     terms: dict  # objective parts (name -> LpAffineExpression)
     cut_rounds: int = 0
     unit_vars: dict = field(default_factory=dict)  # unit -> exemption and second-change variables
+    concerns: Concerns | None = None  # schools over a limit, opening, closing (the stability rule)
 
 
 def _intake_years(scenario: Scenario) -> list[int]:
@@ -369,13 +407,15 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None, reduc
 
     # candidate pairs and their costs, as arrays
     closers, costs, weights = {}, {}, {}
+    concerns = school_concerns(problem, scenario)
     for spec in maps:
         for level in scenario.levels:
-            pairs, closer = map_pairs(problem, scenario, level, spec.start, notes)
+            pairs, closer = map_pairs(problem, scenario, level, spec.start, notes, concerns)
             spec.pairs[level] = pairs
             closers[spec.index, level] = closer
             weights[spec.index, level] = _map_weights(problem, scenario, spec, level)
             costs[spec.index, level] = pair_costs(problem, scenario, pairs, level, weights[spec.index, level])
+    _require_candidates(problem, scenario, maps)
     # the reductions are exact, but kept to the model where they pay: on the contiguity model
     # leaving out the rows that cannot bind changed HiGHS's search (benchmark M, whole model,
     # 28 s -> 37 s) and bought nothing, as its presolve drops them too
@@ -413,14 +453,14 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None, reduc
                 # closer neighbour, with a penalised exemption per unit (see module docstring)
                 exempt = {}
                 root = pairs["root"].to_numpy()
-                kept = pairs["keep"].to_numpy(bool)
+                kept = pairs["anchor"].to_numpy(bool)
                 for i, lst in enumerate(closer):
                     if root[i]:
                         continue
                     u = units[i]
                     expr = {xs[j]: -1.0 for j in lst}
                     expr[xs[i]] = 1.0
-                    if kept[i]:  # staying in the current zone (or a lock) may leave an enclave
+                    if kept[i]:  # a detached current piece, a lock or a last choice may stand alone
                         if u not in exempt:
                             exempt[u] = new_var(prob, f"ex_{spec.index}_{level[0]}_{u}", 0, 1)
                             exempt_terms[exempt[u]] = PENALTY_EXEMPTION
@@ -450,6 +490,8 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None, reduc
                                               f"chgc_{level[0]}_{u}_{s}", 0)
 
     slacks, classes = _capacity_constraints(prob, problem, maps, loads, rows, keep_all=not reduced)
+    if scenario.steady_state:
+        slacks += steady_rows(prob, problem, scenario, maps[-1], classes)
     slack_terms = {}
     for sl in slacks:
         slack_terms[sl["var"]] = sl["unit_cost"]
@@ -466,7 +508,26 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None, reduc
         "exemptions": pulp.LpAffineExpression(exempt_terms),
         "limits": pulp.LpAffineExpression(slack_terms),
     }
-    return Model(problem, scenario, prob, maps, slacks, classes, fixed, notes, terms, unit_vars=unit_vars)
+    return Model(problem, scenario, prob, maps, slacks, classes, fixed, notes, terms, unit_vars=unit_vars,
+                 concerns=concerns)
+
+
+def _require_candidates(problem: ZoningProblem, scenario: Scenario, maps: list) -> None:
+    """Every unit has a candidate school of each level before the solve, else one error naming
+    every such unit and the fix (never a plan that leaves a unit without a school)."""
+    problems = []
+    for spec in maps:
+        for level in scenario.levels:
+            have = np.zeros(problem.n_units, dtype=bool)
+            have[spec.pairs[level]["unit"].to_numpy()] = True
+            for u in np.flatnonzero(~have).tolist():
+                problems.append(Problem(
+                    "units", u + 1, str(problem.unit_ids[u]), f"{level}_school",
+                    f"{problem.unit_names[u]}在{policy.LEVEL_NAMES_ZH[level]}（{spec.start} 年起）没有任何可选学校",
+                    f"检查该学段学校的开办/停办年份、学段与位置；或在 scenario.toml 的 [locks] 为它指定学校"
+                    f"（{problem.unit_ids[u]} = \"学校代码\"），或放宽 [caps.{level}] max_km"))
+    if problems:
+        raise DataError(problems)
 
 
 def _settle_units(problem: ZoningProblem, scenario: Scenario, spec: MapSpec, costs: dict, weights: dict,
@@ -641,6 +702,57 @@ def _capacity_constraints(prob, problem: ZoningProblem, maps, loads: dict, rows:
         slacks.append(_soft_le(prob, expr, r.rhs, "size", r.school, r.year, PENALTY_PER_STUDENT,
                                big_m=r.most + 1.0, limit=r.limit))
     return slacks, classes
+
+
+def steady_rows(prob, problem: ZoningProblem, scenario: Scenario, spec: MapSpec, classes: dict) -> list:
+    """Hold each school's steady state (issue 17): once every grade has entered under the last map,
+    the pupils (the horizon's intake carried through the level's grades,
+    :func:`zoning.projection.steady_loads`) within the size cap, and the classes (per level, the
+    entry classes × the grades) within the classrooms. Soft like every limit; rows only where the
+    candidates could break them. The checker and metrics.json judge the same sums
+    (:func:`zoning.projection.steady_state`)."""
+    year = scenario.horizon
+    cap = problem.size_cap()
+    size_terms: dict[int, dict] = {}
+    most: dict[int, float] = {}
+    room_terms: dict[int, dict] = {}
+    room_most: dict[int, float] = {}
+    for level, pairs in spec.pairs.items():
+        load, factor, n_grades = steady_loads(problem, level, year)
+        ent = problem.entrants(level, year)
+        units = pairs["unit"].to_numpy()
+        schools = pairs["school"].to_numpy()
+        entry_g = policy.ENTRY_GRADE[level]
+        for s, pos in _groups(schools):
+            xs = [spec.x[level][i] for i in pos]
+            lu = load[units[pos]]
+            eu = ent[units[pos]]
+            if np.isfinite(cap[s]) and lu.sum() > 0:
+                t = size_terms.setdefault(s, {})
+                for v, a in zip(xs, lu.tolist()):
+                    if a > 0:
+                        t[v] = t.get(v, 0.0) + a
+                most[s] = most.get(s, 0.0) + float(lu.sum())
+            if np.isfinite(problem.classrooms[s]) and eu.sum() > 0:
+                limit = problem.class_limit[s, entry_g - 1]
+                k = new_var(prob, f"cst_{s}_{level[0]}", 0, None, pulp.LpInteger)
+                classes[(s, level, "steady")] = k
+                expr = {v: a * factor for v, a in zip(xs, eu.tolist()) if a > 0}
+                expr[k] = -limit
+                prob += pulp.LpConstraint(pulp.LpAffineExpression(expr), pulp.LpConstraintLE,
+                                          f"cstc_{s}_{level[0]}", 0)
+                room_terms.setdefault(s, {})[k] = float(n_grades)
+                room_most[s] = room_most.get(s, 0.0) + n_grades * entry_classes(float(eu.sum()), limit, factor)
+    out = []
+    for s, expr in sorted(size_terms.items()):
+        if most[s] > cap[s] + 0.5:
+            out.append(_soft_le(prob, expr, float(cap[s]) + 0.5, "steady_size", s, year, PENALTY_PER_STUDENT,
+                                big_m=most[s] + 1.0, limit=float(cap[s])))
+    for s, expr in sorted(room_terms.items()):
+        if room_most[s] > problem.classrooms[s] + 1e-9:
+            out.append(_soft_le(prob, expr, float(problem.classrooms[s]), "steady_rooms", s, year, PENALTY_PER_CLASS,
+                                big_m=room_most[s] + 1.0, limit=float(problem.classrooms[s])))
+    return out
 
 
 def _soft_le(prob, expr: dict, rhs: float, kind: str, s: int, y: int, unit_cost: float, big_m: float, limit):

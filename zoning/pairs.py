@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import policy
 from .problem import ZoningProblem
+from .projection import ZoneMaps, ledger, project, steady_state
 from .scenario import Scenario
 
 
@@ -131,26 +132,36 @@ def lock_positions(problem: ZoningProblem, scenario: Scenario) -> dict:
 
 
 def zone_roots(problem: ZoningProblem, pairs: pd.DataFrame, level: str) -> np.ndarray:
-    """Root flag of each candidate pair: per school and connected component of the adjacency graph,
-    the unit of the school's current zone (else any candidate) with the shortest trip.
+    """Root flag of each candidate pair: per school, the unit of the school's current zone (else
+    any candidate) with the shortest trip; and every pair of an island (a unit with no neighbour).
 
-    A zone grows from its root: the closer-neighbour rule makes every piece of a zone hold the root
-    or a unit kept in its current (or locked) school. The checker uses the same definition.
+    A zone is one piece on the adjacency graph (barriers cut it except through a crossing,
+    :mod:`geodata.adjacency`): it grows from its one root, and the closer-neighbour rule makes
+    every piece of a zone hold the root or an anchored pair (:func:`anchored_pairs`). Islands are
+    exempt: a unit with no neighbour is a zone piece of its own wherever it goes. The checker uses
+    the same definition.
     """
-    comp = problem.components()
     units = pairs["unit"].to_numpy()
     schools = pairs["school"].to_numpy()
     dist = pairs["distance_m"].to_numpy()
     in_zone = problem.current[level][units] == schools
-    order = np.lexsort((units, dist, ~in_zone, comp[units], schools))
+    island = np.zeros(problem.n_units, dtype=bool)
+    island[islands(problem)] = True
+    order = np.lexsort((units, dist, ~in_zone, island[units], schools))
     root = np.zeros(len(pairs), dtype=bool)
-    seen = set()
-    for i in order:
-        k = (schools[i], comp[units[i]])
-        if k not in seen:
-            seen.add(k)
-            root[i] = True
+    if len(order):
+        s_sorted = schools[order]
+        first = order[np.r_[True, s_sorted[1:] != s_sorted[:-1]]]
+        root[first] = True
+    root |= island[units]
     return root
+
+
+def islands(problem: ZoningProblem) -> np.ndarray:
+    """Units with no neighbour at all (exempt from contiguity)."""
+    deg = np.bincount(problem.edges.ravel(), minlength=problem.n_units) if len(problem.edges) else \
+        np.zeros(problem.n_units, dtype=int)
+    return np.flatnonzero(deg == 0)
 
 
 def zone_pieces(members: np.ndarray, nbrs) -> list:
@@ -178,3 +189,84 @@ def first_pair_of_each_unit(units: np.ndarray, *keys: np.ndarray) -> np.ndarray:
     units = np.asarray(units)
     order = np.lexsort(tuple(reversed(keys)) + (units,))
     return order[np.r_[True, units[order][1:] != units[order][:-1]]]
+
+
+# ------------------------------------------------------------------------------ stability (issue 18)
+REASON_OVER = "为化解{school}超额"
+REASON_OPENING = "{school}新片区"
+REASON_CLOSING = "撤并"
+REASON_CLOSER = "距离更近"
+REASON_OUT_OF_REACH = "原学校不在可选范围"
+
+
+@dataclass
+class Concerns:
+    """Which schools a change of zone may concern, under the current zones.
+
+    ``over`` (S,): over a size, class or classroom limit in some year from the first intake on, or
+    in the steady state (:func:`zoning.projection.steady_state`, when the scenario holds it);
+    ``opening`` (S,): admits its first intake after the base year; ``closing`` (S,): closes by the
+    horizon. By default (``reoptimise = false``) a unit changes school only out of an ``over`` or a
+    ``closing`` school, or into an ``opening`` one (:func:`stable_moves`).
+    """
+
+    over: np.ndarray
+    opening: np.ndarray
+    closing: np.ndarray
+
+
+def school_concerns(problem: ZoningProblem, scenario: Scenario) -> Concerns:
+    """:class:`Concerns` of the scenario's schools under the current zones."""
+    current = ZoneMaps.current(problem)
+    led = ledger(problem, project(problem, current, scenario.years), include_base=True)
+    sidx = problem.school_index()
+    over = np.zeros(problem.n_schools, dtype=bool)
+    if len(led):
+        bad = led[(led["year"] >= min(scenario.intake_year, problem.base_year))
+                  & (led["over_size_limit"] | led["over_class_limit"] | led["over_classrooms"])]
+        over[[sidx[s] for s in bad["school_id"].unique()]] = True
+    if scenario.steady_state:
+        st = steady_state(problem, current, scenario.horizon, scenario.levels)
+        bad = st[st["over_size_limit"] | st["over_classrooms"]]
+        over[[sidx[s] for s in bad["school_id"]]] = True
+    opening = problem.open_year > problem.base_year
+    closing = problem.close_year <= scenario.horizon
+    return Concerns(over, opening, closing)
+
+
+def stable_moves(problem: ZoningProblem, scenario: Scenario, pairs: pd.DataFrame, level: str,
+                 concerns: Concerns) -> np.ndarray:
+    """Which pairs the stability rule allows: all with ``reoptimise``; else staying in the current
+    zone, and moving only out of a school over a limit or closing, out of no zone, or into an
+    opening school. Locks are allowed by the caller."""
+    if scenario.reoptimise:
+        return np.ones(len(pairs), dtype=bool)
+    units = pairs["unit"].to_numpy()
+    schools = pairs["school"].to_numpy()
+    cur = problem.current[level][units]
+    stays = cur == schools
+    # a unit whose current school is no candidate (gone, out of reach) must move anyway
+    has = np.zeros(problem.n_units, dtype=bool)
+    has[units[stays]] = True
+    has = has[units]
+    c = np.where(cur >= 0, cur, 0)
+    return (~has | stays | concerns.over[c] | concerns.closing[c] | concerns.opening[schools])
+
+
+def change_reason(problem: ZoningProblem, concerns: Concerns, previous: int, school: int,
+                  reachable: bool = True) -> str:
+    """Why a unit moved from ``previous`` to ``school`` ("" when it did not): the school it leaves
+    closes (撤并), the school it joins opens (…新片区), the school it leaves is over a limit
+    (为化解…超额), the current school is no candidate of the unit (``reachable`` false: no road
+    reaches it, 原学校不在可选范围), else a shorter or better trip (距离更近, only with ``reoptimise``)."""
+    if previous < 0 or school < 0 or previous == school:
+        return ""
+    if concerns.closing[previous]:
+        return REASON_CLOSING
+    if concerns.opening[school]:
+        return REASON_OPENING.format(school=problem.school_names[school])
+    if concerns.over[previous]:
+        return REASON_OVER.format(school=problem.school_names[previous])
+    if not reachable:
+        return REASON_OUT_OF_REACH
+    return REASON_CLOSER

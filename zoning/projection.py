@@ -291,3 +291,57 @@ def estimate_survival(history: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
             rows.append({"from_grade": g, "to_grade": g + 1, "ratio": round(num / den, 4),
                          "pupils_before": int(den), "pupils_after": int(num)})
     return ratios, pd.DataFrame(rows, columns=["from_grade", "to_grade", "ratio", "pupils_before", "pupils_after"])
+
+
+# ------------------------------------------------------------------------------ steady state
+def steady_loads(problem: ZoningProblem, level: str, year: int) -> tuple[np.ndarray, float, int]:
+    """What each unit brings a school of ``level`` once every grade has entered under one zone map:
+    ``(pupils per unit (U,), cohort factor, grades)``.
+
+    The steady state of the intake of ``year`` (issue 17): every grade of the level holds that
+    year's entrants, carried up with the survival ratios. Pupils of a unit = its entrants × the sum
+    of the survival products over the level's grades; each grade opens
+    ``ceil(entrants × factor / class limit)`` classes (:func:`entry_classes`).
+    """
+    grades = policy.LEVEL_GRADES[level]
+    entry = grades[0]
+    carried = sum(problem.cohort_survival(entry, g) for g in grades)
+    return problem.entrants(level, year) * carried, max_cohort_factor(problem, level), len(grades)
+
+
+def steady_state(problem: ZoningProblem, zones: ZoneMaps, year: int, levels=policy.LEVELS) -> pd.DataFrame:
+    """Each school's load once every grade has entered under the zones in force for ``year``'s
+    intake: one row per school with ``steady_students``, ``steady_classes`` and the limits broken
+    (``over_size_limit`` against the size cap, ``over_classrooms``), ``over_by`` (pupils over the
+    size cap, and ``rooms_short`` classes without a classroom). The model holds the same sums
+    (:func:`zoning.model.steady_rows`) unless the scenario turns ``steady_state`` off."""
+    S = problem.n_schools
+    students = np.zeros(S)
+    classes = np.zeros(S)
+    for level in levels:
+        zone = zones.for_intake(level, year)
+        load, factor, n_grades = steady_loads(problem, level, year)
+        ent = problem.entrants(level, year)
+        ok = zone >= 0
+        students += np.bincount(zone[ok], weights=load[ok], minlength=S)
+        n = np.bincount(zone[ok], weights=ent[ok], minlength=S)
+        entry_g = policy.ENTRY_GRADE[level]
+        classes += np.array([entry_classes(n[s], problem.class_limit[s, entry_g - 1], factor) * n_grades
+                             for s in range(S)])
+    cap = problem.size_cap()
+    rows = []
+    for s in range(S):
+        if students[s] <= 0 and classes[s] <= 0:
+            continue
+        over = round(students[s]) - cap[s] if np.isfinite(cap[s]) else 0.0
+        short = classes[s] - problem.classrooms[s] if np.isfinite(problem.classrooms[s]) else 0.0
+        rows.append({
+            "school_id": problem.school_ids[s], "name": problem.school_names[s], "level": problem.school_kind[s],
+            "intake_year": int(year), "steady_students": int(round(students[s])), "steady_classes": int(classes[s]),
+            "over_size_limit": bool(policy.over_size(round(students[s]), cap[s])),
+            "over_classrooms": bool(policy.over_classrooms(classes[s], problem.classrooms[s])),
+            "over_by": int(max(over, 0)), "rooms_short": int(max(short, 0)),
+        })
+    return pd.DataFrame(rows, columns=["school_id", "name", "level", "intake_year", "steady_students",
+                                       "steady_classes", "over_size_limit", "over_classrooms", "over_by",
+                                       "rooms_short"])

@@ -14,6 +14,9 @@ Example ``scenario.toml``::
     horizon = 2027
     levels = ["primary", "junior"]
     contiguity = true
+    reoptimise = false    # default: move units only to mend a broken limit, fill an opening school
+                          # or empty a closing one (true: also for shorter trips)
+    steady_state = true   # hold every school's load once all grades entered under the new zones
 
     [weights]
     distance = 1.0        # per student and kilometre of trip
@@ -192,6 +195,13 @@ class Scenario:
     first_intake: int | None = None  # the first intake the new zones apply to; default base_year + 1
     levels: tuple[str, ...] = ("primary", "junior")
     contiguity: bool = True
+    #: false (default): a unit changes school only to mend a broken limit (the steady state
+    #: included), to give an opening school its zone or to empty a closing one; true: any move
+    #: the weights favour (shorter trips)
+    reoptimise: bool = False
+    #: hold each school's load once every grade has entered under the new zones (the steady state
+    #: of the horizon's intake) within its limits, as the years of the ledger are held
+    steady_state: bool = True
     second_change_year: int | None = None  # allow a second zone map from this intake on
     barrier_rule: str = "forbid"  # primary pupils across a barrier: forbid | penalise | allow
     barrier_detour: float = 1.5  # a crossing counts if the network trip <= detour x straight line
@@ -351,6 +361,7 @@ def text_list(value):
 TOP: dict[str, Check] = {
     "base_year": year, "target_year": year, "horizon": year, "first_intake": year,
     "levels": levels_list, "contiguity": boolean, "second_change_year": year,
+    "reoptimise": boolean, "steady_state": boolean,
     "barrier_rule": choice(BARRIER_RULES), "barrier_detour": number(1, unit="（网络路程与直线距离之比）"),
     "use_roads": boolean, "keep_indicators": boolean, "town_townships": text_list,
 }
