@@ -27,7 +27,7 @@ from pipelines.check_plan import check_plan
 from pipelines.compare import write_comparison
 from pipelines.edit import run_edit
 from pipelines.enrollment_plan import csv_path_of, run_enrollment_plan
-from pipelines.indicators import run_indicators
+from pipelines.indicators import indicators_report
 from pipelines.inputs import (OutputRefused, OutputUnwritable, cache_folder, guard_output, prepare_output_folder,
                               writable)
 from pipelines.plan import run_plan
@@ -204,11 +204,13 @@ def _progress(text: str) -> None:
 @click.option("--sweep", "sweep_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="参数扫描文件 sweep.toml：批量生成方案并比较。")
 @click.option("--no-map", is_flag=True, default=False, help="不生成规划图 map.html。")
+@click.option("--relax-caps", is_flag=True, default=False,
+              help="距离上限改为软约束：每个单元最近的 3 所学校即使超出上限也可选（按超出的人·公里计罚分）。")
 @coords_option
 @mapping_option
 @exit_codes
 def plan_cmd(data_dir, scenario_path, level, out, time_limit, gap, solver, locks, second_change_year,
-             no_contiguity, sweep_file, no_map, coords, mapping):
+             no_contiguity, sweep_file, no_map, relax_caps, coords, mapping):
     """优化招生片区（不给出数据文件夹时用内置平罗示例，城关九小 2023 年开办）。"""
     overrides = {
         "time_limit": time_limit, "gap": gap, "solver": solver,
@@ -216,6 +218,8 @@ def plan_cmd(data_dir, scenario_path, level, out, time_limit, gap, solver, locks
         "levels": None if level in (None, "all") else (level,),
         "second_change_year": second_change_year,
         "contiguity": False if no_contiguity else None,
+        "caps.primary.relax": True if relax_caps else None,
+        "caps.junior.relax": True if relax_caps else None,
     }
     if sweep_file is not None:
         out = out or Path("proposals") / "sweep"
@@ -345,7 +349,7 @@ def map_cmd(proposal_dir, out, tiles, tianditu_key, asset_base):
 @click.option("--office", default=None, help="发布单位，如 平罗县教育体育局。")
 @click.option("--phone", default=None, help="咨询电话。")
 @click.option("--notice", default=None, help="公告中的补充说明文字。")
-@click.option("--map-review-no", default=None, help="审图号（使用天地图等底图时在地图上注明）。")
+@click.option("--map-review-no", default=None, help="审图号（用 --tiles tianditu 时必须填写，地图上注明；也可写在 [publish] 的 map_review_no）。")
 @exit_codes
 def publish_material_cmd(proposal_dir, out, tiles, tianditu_key, asset_base, scenario_path, county, school_year,
                          office, phone, notice, map_review_no):
@@ -354,10 +358,13 @@ def publish_material_cmd(proposal_dir, out, tiles, tianditu_key, asset_base, sce
     发布信息（县名、年度、发布单位、电话、审图号）取自方案 run.json 的 [publish]，可用 --scenario 或选项覆盖。
     不含任何户籍、儿童或人数信息。"""
     _map_options_checked(tiles, tianditu_key)
-    written, missing = publish_material(proposal_dir, out=out, tiles=tiles, tianditu_key=tianditu_key,
-                                        asset_base=asset_base, scenario_path=scenario_path, county=county,
-                                        school_year=school_year, office=office, phone=phone, notice=notice,
-                                        map_review_no=map_review_no)
+    try:
+        written, missing, skipped = publish_material(
+            proposal_dir, out=out, tiles=tiles, tianditu_key=tianditu_key, asset_base=asset_base,
+            scenario_path=scenario_path, county=county, school_year=school_year, office=office, phone=phone,
+            notice=notice, map_review_no=map_review_no)
+    except MapOptionError as exc:
+        raise click.UsageError(str(exc)) from None
     folder = next(iter(written.values())).parent if written else out
     click.echo(f"已在 {folder} 生成 {len(written)} 个文件：")
     for name in written:
@@ -365,6 +372,10 @@ def publish_material_cmd(proposal_dir, out, tiles, tianditu_key, asset_base, sce
     if missing:
         click.secho(f"提示：发布信息缺少{'、'.join(missing)}，页面上不会显示。请在 scenario.toml 的 [publish] 中填写，"
                     "或用 --county、--school-year、--office、--phone 给出。", fg="yellow", err=True)
+    if skipped:
+        click.secho(f"提示：{len(skipped)} 个小区/村没有有效边界（空几何），片区图上未画出，已在图下注明："
+                    f"{'、'.join(skipped[:10])}{' 等' if len(skipped) > 10 else ''}。请在单元图层中补全边界后重新生成方案。",
+                    fg="yellow", err=True)
 
 
 @main.command("compare-map", short_help="生成两个方案的对比地图。")
@@ -442,7 +453,10 @@ def indicators_cmd(data_dir, zones, year, out, coords, mapping):
         writable(Path("indicators_report"))  # refuses a folder of the user's by that name
     else:
         _guard(out, "folder", data_dir, proposals=(zones,), mapping=mapping)
-    folder = run_indicators(data_dir, zones=zones, year=year, out=out, coords=coords, mapping=mapping)
+    outcome = indicators_report(data_dir, zones=zones, year=year, out=out, coords=coords, mapping=mapping)
+    folder = outcome.folder
+    if outcome.reconciliation:
+        click.echo("人数核对（基年：读入 → 模型计入）：\n" + "\n".join(f"  {line}" for line in outcome.reconciliation))
     click.echo(f"指标报告已写出：{folder / 'indicators.html'}（Excel：{folder / 'indicators.xlsx'}）")
 
 
@@ -538,10 +552,10 @@ def warn_cmd(data_dir, zones_dir, years, out, scenario_path, coords, mapping):
     if outcome.is_sample:
         click.echo("【示例数据：按平罗县概况虚构的示意数据，非官方数据】")
     for year, grp in outcome.table.groupby("year"):
-        reds = grp[grp["warning"] == "红"]
-        yellows = grp[grp["warning"] == "黄"]
-        click.echo(f"{year} 年：红色 {len(reds)} 所" + (f"（{'、'.join(reds['name'])}）" if len(reds) else "")
-                   + f"，黄色 {len(yellows)} 所" + (f"（{'、'.join(yellows['name'])}）" if len(yellows) else ""))
+        reds = list(dict.fromkeys(grp.loc[grp["warning"] == "红", "name"]))  # a nine-year school once
+        yellows = list(dict.fromkeys(grp.loc[grp["warning"] == "黄", "name"]))
+        click.echo(f"{year} 年：红色 {len(reds)} 所" + (f"（{'、'.join(reds)}）" if reds else "")
+                   + f"，黄色 {len(yellows)} 所" + (f"（{'、'.join(yellows)}）" if yellows else ""))
     click.echo(f"学位预警已写出：{outcome.out_dir / 'warnings.html'}（{outcome.out_dir / 'warnings.csv'}，"
                f"{outcome.out_dir / 'warnings.xlsx'}）")
 

@@ -1,7 +1,7 @@
 """Benchmark of ``zoning edit``: the time of one edit (the panel's recomputation) as a ratio
 against a full ``zoning project`` run in the same process.
 
-Run ``python benchmarks/bench_edit.py [--sizes sample,L] [--edits 5] [--seed 1]``.
+Run ``python benchmarks/bench_edit.py [--sizes sample,L] [--edits 10] [--seed 1] [--out benchmarks/results/edit.csv]``.
 
 * ``sample``: the bundled sample. A proposal is made from the current zones (a copy of the
   sample's own zones, no solve), opened with :class:`pipelines.edit_session.EditSession` (load
@@ -16,11 +16,16 @@ Run ``python benchmarks/bench_edit.py [--sizes sample,L] [--edits 5] [--seed 1]`
 An edit is :meth:`EditSession.assign`: the assignments table rebuilt from the edits and judged by
 :func:`zoning.checks.run_checks` (projection, ledger, every independent check) plus the plan
 metrics. The issue's targets: 300 ms on the sample, 2 s on L. Not a timed test: numbers only.
+Each row also goes to a CSV (``--out``), with the commit (``+dirty`` with uncommitted changes) and
+the time, as ``benchmarks/run.py`` does.
 """
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -115,15 +120,48 @@ def report(row: dict) -> str:
             f"（最长 {max(row['edits']) * 1000:.0f} 毫秒），比值 {med / 1000 / row['project_s']:.2f}{verdict}")
 
 
+def commit() -> str:
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def csv_row(row: dict, when: str, rev: str) -> dict:
+    med = statistics.median(row["edits"])
+    target = TARGET_MS.get(row["size"])
+    return {"size": row["size"], "units": row["units"], "schools": row["schools"], "edits": len(row["edits"]),
+            "open_s": round(row["open_s"], 3), "project_s": round(row["project_s"], 3),
+            "edit_median_ms": round(med * 1000, 1), "edit_max_ms": round(max(row["edits"]) * 1000, 1),
+            "edit_min_ms": round(min(row["edits"]) * 1000, 1), "ratio_to_project": round(med / row["project_s"], 3),
+            "target_ms": target, "met": None if target is None else med * 1000 <= target,
+            "commit": rev, "utc": when}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="sample,L")
-    ap.add_argument("--edits", type=int, default=5)
+    ap.add_argument("--edits", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "edit.csv")
     args = ap.parse_args(argv)
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    rev, rows = commit(), []
     for size in args.sizes.split(","):
         row = bench_sample(args.edits) if size == "sample" else bench_instance(size, args.edits, args.seed)
         print(report(row), flush=True)
+        rows.append(csv_row(row, when, rev))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    print(f"已写出 {args.out}")
     return 0
 
 

@@ -177,6 +177,7 @@ PER_INPUT = {
         "school_id": ["就读学校代码", "在读学校", "学校代码"],
     },
     "plan": {
+        "name": ["学校名称", "学校"],  # read for the reader's eyes (the plan is matched by school_id)
         "planned_classes": ["计划班数", "招生班数", "计划班级数"],
         "planned_students": ["计划人数", "招生人数", "计划招生人数"],
     },

@@ -530,6 +530,27 @@ def network_distances(
     return pd.DataFrame(data)
 
 
+def reach_summary(network: RoadNetwork, unit_xy: np.ndarray, school_xy: np.ndarray,
+                  unit_near: np.ndarray | None = None, snap_m: float = SNAP_M) -> dict:
+    """How the road network serves the data (for the tables' ``meta["network"]`` and the plan
+    summary): its connected ``components``; ``units_on_network`` / ``schools_on_network`` (put on the
+    network within ``snap_m``, or by ``unit_near``); ``units_reaching_a_school`` (on a component that
+    has a school on it); and the totals ``units`` and ``schools``."""
+    u_node, u_snap = snap(network, np.asarray(unit_xy, float))
+    s_node, s_snap = snap(network, np.asarray(school_xy, float))
+    u_on = (u_node >= 0) & (u_snap <= snap_m)
+    if unit_near is not None:
+        u_on |= np.asarray(unit_near, bool) & (u_node >= 0)
+    s_on = (s_node >= 0) & (s_snap <= snap_m)
+    comp = network.component
+    with_school = np.unique(comp[s_node[s_on]]) if s_on.any() else np.empty(0, dtype=comp.dtype)
+    reaching = u_on & np.isin(comp[np.maximum(u_node, 0)], with_school)
+    return {"components": int(comp.max() + 1) if len(comp) else 0,
+            "units": int(len(u_node)), "units_on_network": int(u_on.sum()),
+            "units_reaching_a_school": int(reaching.sum()),
+            "schools": int(len(s_node)), "schools_on_network": int(s_on.sum())}
+
+
 def units_near_network(network: RoadNetwork, units, snap_m: float = SNAP_M) -> np.ndarray:
     """Per unit: whether the road node nearest its representative point lies within ``snap_m`` of
     the unit itself (its polygon). A road that reaches a large village serves it even when the

@@ -201,6 +201,7 @@ def candidate_pairs(
         Chinese notes for the report.
     """
     notes: list[str] = []
+    reach: dict = {}
     crs = nw.metric_crs(units) if len(units) else None
     units_m = nw.to_crs(units, crs)
     schools_m = nw.to_crs(schools, crs)
@@ -250,6 +251,7 @@ def candidate_pairs(
         distance_source = "network"
         far_u = np.unique(unit[(nd["unit_snap_m"].to_numpy() > snap_m) & ~near[unit]])
         far_s = np.unique(school[nd["school_snap_m"].to_numpy() > snap_m])
+        reach = nw.reach_summary(network, uxy, sxy, near, snap_m)
         if len(unit) and not snapped.any():
             distance_source = "straight"
             distance = straight.copy()
@@ -320,5 +322,16 @@ def candidate_pairs(
     out = out.drop(columns="_lv").reset_index(drop=True)
     out.attrs["distance_source"] = distance_source
     out.attrs["notes"] = notes
+    out.attrs["network"] = reach
     log.info("候选单元—学校对：%d（距离：%s）", len(out), distance_source)
     return out
+
+
+def _units_reached(nd: pd.DataFrame, unit: np.ndarray, near: np.ndarray, snap_m: float, n_units: int) -> int:
+    """How many units are on the road network (within ``snap_m`` of a road, or a road reaches them)."""
+    on = np.zeros(n_units, dtype=bool)
+    ok = nd["unit_snap_m"].to_numpy(float) <= snap_m
+    on[unit[ok]] = True
+    if near is not None and len(near) == n_units:
+        on |= np.asarray(near, dtype=bool)
+    return int(on.sum())

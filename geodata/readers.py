@@ -34,6 +34,7 @@ import geopandas as gpd
 import numpy as np
 import openpyxl
 import pandas as pd
+import pyogrio
 import pyproj
 import shapely
 
@@ -118,70 +119,102 @@ def _is_reserved(path: Path) -> bool:
 
 
 def sniff_input(path: Path) -> str | None:
-    """The input a CSV/XLSX table is by its headers (a table with 学校代码/学校名称/学段 is the
-    schools file whatever its name); None when its headers name none."""
-    if path.suffix.lower() not in TABLE_EXTENSIONS:
-        return None
-    try:
-        if path.suffix.lower() == ".csv":
-            raw = _read_csv_text(path, header_row=None, skip_blank=False).head(10)
-        else:
-            raw = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl", nrows=10)
-    except Exception:  # noqa: BLE001 - an unreadable file is simply not recognised here
-        return None
+    """The input a table or GIS layer is by its headers (a table with 学校代码/学校名称/学段 is the
+    schools file, a ``片区.shp`` with 单元代码/小区名称 fields the units file, whatever the name);
+    None when its headers name none."""
     for name, signature in aliases.HEADER_SIGNATURES:
         table = aliases.alias_table(name)
-        for i in range(len(raw)):
-            got = {table.get(aliases.normalise_header(v)) for v in raw.iloc[i] if not _blank(v)}
+        for row in _header_rows(path):
+            got = {table.get(aliases.normalise_header(v)) for v in row if not _blank(v)}
             if signature <= got:
                 return name
     return None
 
 
+def _header_rows(path: Path) -> list[list]:
+    """Rows that may hold a file's headers: the first ten rows of a CSV/XLSX table (a title row may
+    sit above the header), or the field names of a GIS layer; [] when the file cannot be read."""
+    ext = path.suffix.lower()
+    try:
+        if ext == ".csv":
+            raw = _read_csv_text(path, header_row=None, skip_blank=False).head(10)
+        elif ext in TABLE_EXTENSIONS:
+            raw = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl", nrows=10)
+        elif ext in aliases.EXTENSIONS:
+            return [list(_geo_field_names(path))]
+        else:
+            return []
+    except Exception:  # noqa: BLE001 - an unreadable file is simply not recognised here
+        return []
+    return [list(raw.iloc[i]) for i in range(len(raw))]
+
+
+def _geo_field_names(path: Path) -> list[str]:
+    """The attribute field names of a GIS layer (a GBK shapefile without .cpg read as GB18030)."""
+    if path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").exists() \
+            and not path.with_suffix(".CPG").exists():
+        try:
+            return list(pyogrio.read_info(path, encoding="UTF-8")["fields"])
+        except UnicodeDecodeError:
+            return list(pyogrio.read_info(path, encoding="GB18030")["fields"])
+    return list(pyogrio.read_info(path)["fields"])
+
+
+def _exact_stem_files(entries: list[Path], name: str) -> list[Path]:
+    """The files of one input by exact stem (:data:`geodata.aliases.FILE_STEMS`), best first."""
+    stems = [s.lower() for s in aliases.FILE_STEMS[name]]
+    exact = [p for p in entries if p.stem.lower() in stems and p.suffix.lower() in aliases.EXTENSIONS]
+    exact.sort(key=lambda p: (stems.index(p.stem.lower()), aliases.EXTENSIONS.index(p.suffix.lower())))
+    return exact
+
+
 def find_inputs(data_dir: str | Path) -> tuple[dict[str, Path], list[Problem]]:
     """Find the file of each input in ``data_dir``: by stem, else by a keyword in its name
-    (学校基本情况.xlsx, 小区人数.xlsx, 2023秋季学籍导出.xlsx), else by its headers.
+    (学校基本情况.xlsx, 小区人数.xlsx, 2023秋季学籍导出.xlsx), else by its headers (tables and GIS
+    layers alike).
 
     Returns
     -------
     files : dict
-        Input name -> path (only inputs present).
+        Input name -> path (only inputs present; with several candidates, the first named, so
+        the rest of the folder can still be checked).
     problems : list of Problem
-        A warning where several files have an input's exact stem (the one used is named); an
-        error where several files name one input by keyword or headers (both named).
+        An error where several files are candidates for one input: two exact stems, two keyword
+        names, an exact stem next to a keyword name, or (where no file names the input) two tables
+        recognised by their headers; every candidate is named.
     """
     data_dir = Path(data_dir)
     problems: list[Problem] = []
     found: dict[str, Path] = {}
     entries = _entries(data_dir)
+    exact: dict[str, list[Path]] = {name: _exact_stem_files(entries, name) for name in aliases.INPUTS}
+    taken = {p for cands in exact.values() for p in cands}
+    by_keyword: dict[str, list[Path]] = {}
+    by_headers: dict[str, list[Path]] = {}
+    for p in entries:
+        if p in taken or p.suffix.lower() not in aliases.EXTENSIONS or _is_reserved(p):
+            continue
+        name = aliases.keyword_input(p.stem)
+        if name is not None:
+            by_keyword.setdefault(name, []).append(p)
+        elif (name := sniff_input(p)) is not None:
+            by_headers.setdefault(name, []).append(p)
     for name in aliases.INPUTS:
-        stems = [s.lower() for s in aliases.FILE_STEMS[name]]
-        cands = [p for p in entries if p.stem.lower() in stems and p.suffix.lower() in aliases.EXTENSIONS]
+        # a file recognised only by its headers is a candidate where no file names the input
+        # (a named file wins over a table that merely looks like one: it is listed as not used)
+        named = exact[name] + by_keyword.get(name, [])
+        cands = named or by_headers.get(name, [])
         if not cands:
             continue
-        cands.sort(key=lambda p: (stems.index(p.stem.lower()), aliases.EXTENSIONS.index(p.suffix.lower())))
-        found[name] = cands[0]
-        if len(cands) > 1:
-            problems.append(Problem(
-                cands[0].name, None, None, None,
-                f"{aliases.INPUT_NAMES_ZH[name]}有多个文件：{'、'.join(p.name for p in cands)}；只读取 {cands[0].name}",
-                "删除或改名不用的文件，避免读错版本", "warning"))
-    taken = set(found.values())
-    rest = [p for p in entries if p not in taken and p.suffix.lower() in aliases.EXTENSIONS and not _is_reserved(p)]
-    guessed: dict[str, list[Path]] = {}
-    for p in rest:
-        name = aliases.keyword_input(p.stem) or sniff_input(p)
-        if name is not None and name not in found:
-            guessed.setdefault(name, []).append(p)
-    for name, cands in guessed.items():
         if len(cands) > 1:
             problems.append(Problem(
                 cands[0].name, None, None, None,
                 f"有 {len(cands)} 个文件都像是{aliases.INPUT_NAMES_ZH[name]}文件：{'、'.join(p.name for p in cands)}",
-                f"只保留一个，或把要用的文件改名为 {name}{cands[0].suffix}（或 {aliases.FILE_STEMS[name][2]}{cands[0].suffix}）"))
-            continue
+                f"只保留一个，或把要用的文件改名为 {name}{cands[0].suffix}（或 {aliases.FILE_STEMS[name][2]}{cands[0].suffix}），"
+                "其他文件移出数据文件夹"))
         found[name] = cands[0]
-        log.info("%s 按文件名或表头识别为%s文件", cands[0].name, aliases.INPUT_NAMES_ZH[name])
+        if cands[0] not in taken:
+            log.info("%s 按文件名或表头识别为%s文件", cands[0].name, aliases.INPUT_NAMES_ZH[name])
     return found, problems
 
 
@@ -202,13 +235,26 @@ def unused_files(data_dir: str | Path, files: dict[str, Path], extra_used=()) ->
         elif ext not in aliases.EXTENSIONS:
             reason = f"格式 {ext or '（无扩展名）'} 不是可读取的数据格式（gpkg、geojson、shp、csv、xlsx）"
         else:
-            name = aliases.keyword_input(p.stem) or sniff_input(p)
-            reason = (f"也像是{aliases.INPUT_NAMES_ZH[name]}文件，但已使用 {files[name].name}" if name in files
-                      else "文件名和表头都不对应任何输入（学校、片区单元、住户、招生计划、学籍、障碍线、通道、道路）")
+            name = _input_named(p)
+            if name in files:
+                reason = f"也像是{aliases.INPUT_NAMES_ZH[name]}文件，但已使用 {files[name].name}"
+            elif name is not None:
+                reason = f"像是{aliases.INPUT_NAMES_ZH[name]}文件，但没有读取（见该输入的错误）"
+            else:
+                reason = "文件名和表头都不对应任何输入（学校、片区单元、住户、招生计划、学籍、障碍线、通道、道路）"
         out.append(Problem(p.name, None, None, None, f"未使用此文件：{reason}",
                            "如果它是需要的输入，按 README 的文件名改名，或让表头含有 学校代码/学校名称/学段 等标准列名",
                            "info"))
     return out
+
+
+def _input_named(path: Path) -> str | None:
+    """The input a file is a candidate for: by exact stem, keyword or headers (None when none)."""
+    low = path.stem.lower()
+    for name in aliases.INPUTS:
+        if low in (s.lower() for s in aliases.FILE_STEMS[name]):
+            return name
+    return aliases.keyword_input(path.stem) or sniff_input(path)
 
 
 def read_mapping(path: str | Path | None) -> tuple[dict[str, dict[str, str]], list[Problem]]:

@@ -35,13 +35,19 @@ class ZoningTables:
     units : DataFrame
         Indexed 0..U-1: :data:`UNIT_COLUMNS` (x, y = representative point, metres).
     adjacency : DataFrame
-        ``i, j`` unit positions (i < j), barriers already cut.
+        ``i, j`` unit positions (i < j), barriers already cut (except through a crossing: the
+        crossings layer or a road over the barrier).
     pairs : DataFrame
         ``unit, school, level, distance_m, crosses_barrier, reachable`` (positions);
         ``attrs["distance_source"]`` is "network" or "straight".
     meta : dict
         ``crs`` (text), ``epsg``, ``is_sample``, ``source``, ``distance_source``, ``islands`` (unit
-        positions), ``notes`` (Chinese sentences for reports), ``base_year``.
+        positions), ``notes`` (Chinese sentences for reports), ``base_year``, ``network`` (what
+        reaches the road network, :func:`geodata.pairs.candidate_pairs`), ``warnings`` (the
+        validator's errors and warnings count, the same as ``zoning validate``).
+    barrier_cuts : DataFrame
+        ``i, j, barrier``: the adjacency edges a barrier cuts with no crossing between the units (the
+        checker names the barrier of a 飞地 from them).
     """
 
     schools: pd.DataFrame
@@ -49,6 +55,7 @@ class ZoningTables:
     adjacency: pd.DataFrame
     pairs: pd.DataFrame
     meta: dict = field(default_factory=dict)
+    barrier_cuts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["i", "j", "barrier"]))
 
 
 def _xy(gdf) -> tuple[np.ndarray, np.ndarray]:
@@ -95,8 +102,8 @@ def to_tables(dataset: Dataset, scenario, cache_dir=None) -> ZoningTables:
     """
     units = dataset.units.reset_index(drop=True)
     schools = dataset.schools.reset_index(drop=True)
-    adj = unit_adjacency(units, dataset.barriers)
     roads = dataset.roads if getattr(scenario, "use_roads", True) else None
+    adj = unit_adjacency(units, dataset.barriers, crossings=dataset.crossings, roads=dataset.roads)
     pairs = candidate_pairs(units, schools, scenario, roads=roads, barriers=dataset.barriers,
                             crossings=dataset.crossings, cache_dir=cache_dir)
     source = pairs.attrs.get("distance_source", "network" if roads is not None else "straight")
@@ -110,9 +117,11 @@ def to_tables(dataset: Dataset, scenario, cache_dir=None) -> ZoningTables:
         notes.append("没有道路数据，距离按直线计算" if roads is None else "道路网不可用，距离按直线计算")
     notes += pair_notes
     notes += adjacency_notes(adj, units["name"].tolist())
-    n_warn = len(dataset.warnings)
+    n_warn = sum(getattr(p, "severity", "warning") in ("error", "warning") for p in dataset.warnings)
+    n_info = sum(getattr(p, "severity", "") == "info" for p in dataset.warnings)
     if n_warn:
-        notes.append(f"数据检查有 {n_warn} 条警告（运行 zoning validate 查看）")
+        notes.append(f"数据检查有 {n_warn} 条警告（运行 zoning validate 查看）"
+                     + (f"；另有 {n_info} 条说明" if n_info else ""))
     meta = {
         "crs": dataset.crs.to_string(),
         "epsg": dataset.crs.to_epsg(),
@@ -121,11 +130,15 @@ def to_tables(dataset: Dataset, scenario, cache_dir=None) -> ZoningTables:
         "distance_source": source,
         "islands": [int(k) for k in adj.islands],
         "n_cut": int(len(adj.cut)),
+        "n_restored": int(len(adj.restored)),
+        "warnings": int(n_warn),
+        "network": dict(pairs.attrs.get("network") or {}),
         "notes": notes,
         "base_year": dataset.base_year,
     }
     edges = adj.edges[["i", "j"]].astype("int64").reset_index(drop=True)
     log.info("交接表：学校 %d，单元 %d，邻接 %d，候选配对 %d（%s）", len(schools), len(units), len(edges),
              len(pairs), source)
+    cuts = adj.cut[["i", "j", "barrier"]].reset_index(drop=True)
     return ZoningTables(schools=school_table(dataset), units=unit_table(dataset), adjacency=edges,
-                        pairs=pairs, meta=meta)
+                        pairs=pairs, meta=meta, barrier_cuts=cuts)

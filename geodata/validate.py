@@ -90,6 +90,8 @@ class Checked:
     problems: list[Problem] = field(default_factory=list)
     enrollment_rule: str = "schools"
     shifted: list = field(default_factory=list)
+    #: input name -> the :class:`geodata.readers.Layer` as read (spreadsheet rows, the user's headers)
+    read: dict = field(default_factory=dict)
 
 
 class _Report:
@@ -196,7 +198,9 @@ def _check_ids(frame, col, rep: _Report, label: str) -> pd.Series:
     return ids
 
 
-_NUM_CLEAN = re.compile(r"[,\s，]")
+_NUM_SPACES = re.compile(r"\s")
+#: a number written with thousands separators: 2,000 / 1,234,567 / 1，234.5 (full-width comma too)
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?")
 
 
 def _numbers(frame, col, rep: _Report, ids, *, integer=True, positive=False, label=None) -> pd.Series:
@@ -213,11 +217,12 @@ def _numbers(frame, col, rep: _Report, ids, *, integer=True, positive=False, lab
         if not bad.any():
             return pd.Series(vals, index=frame.index)
     out = np.full(len(frame), np.nan)
+    converted = []
     for pos, (i, v) in enumerate(raw.items()):
         if _blank(v):
             continue
         try:
-            x = float(_NUM_CLEAN.sub("", str(v))) if not isinstance(v, (int, float, np.number)) else float(v)
+            x, separated = _number_text(v)
         except ValueError:
             rep.add(i + 1, ids[i], col, f"{label}不是数字：“{v}”", "只填阿拉伯数字，不要带单位或文字（如“45人”写作 45）")
             continue
@@ -232,7 +237,22 @@ def _numbers(frame, col, rep: _Report, ids, *, integer=True, positive=False, lab
             rep.add(i + 1, ids[i], col, f"{label}应为整数：{v}", "人数、班数、教室数填整数")
             continue
         out[pos] = x
+        if separated:
+            converted.append((i + 1, str(v).strip(), f"{x:g}" if not x.is_integer() else str(int(x))))
+    note_conversions(rep, col, converted, f"{label}（去掉千分位分隔符）")
     return pd.Series(out, index=frame.index)
+
+
+def _number_text(v) -> tuple[float, bool]:
+    """A cell as a number, and whether thousands separators were removed ("2,000", "1,234,567",
+    "2 000"); a comma anywhere else ("1,5") is not a number (ValueError)."""
+    if isinstance(v, (int, float, np.number)):
+        return float(v), False
+    text = str(v).strip()
+    if _THOUSANDS.fullmatch(text):
+        return float(text.replace(",", "").replace("，", "")), True
+    squeezed = _NUM_SPACES.sub("", text)
+    return float(squeezed), squeezed != text
 
 
 def _grades(frame, rep: _Report, ids, col: str = "grade") -> pd.Series:
@@ -1040,6 +1060,7 @@ def check_folder(data_dir: str | Path, coords: str | None = None, mapping: str |
     raw: dict = {}
     checked = _check_folder(data_dir, coords, mapping, base_year, raw)
     checked.problems[:] = located_for_user(checked.problems, raw)
+    checked.read = dict(raw)
     return checked
 
 
@@ -1142,7 +1163,10 @@ def _check_folder(data_dir: str | Path, coords: str | None, mapping: str | Path 
             layers[name] = frame.to_crs(crs)
     if "units" in layers:
         problems.extend(check_overlaps(layers["units"], files["units"].name))
-    if "households" in layers and "units" in layers:
+    shifted_tables = lonlat_offset_warning(read, layers, files, coords) if coords is None else None
+    if shifted_tables is not None:
+        problems.append(shifted_tables)
+    if "households" in layers and "units" in layers and shifted_tables is None:
         agg = aggregate.aggregate_households(layers["households"], layers["units"], checked.base_year,
                                              files["households"].name)
         flagged = {(p.file, p.row) for p in problems if p.severity == "error"}
@@ -1239,6 +1263,73 @@ def offset_warnings(layers: dict, files: dict, crs) -> list[Problem]:
                            "像是 GCJ-02/BD-09 偏移：一个文件取自网络地图，另一个不是",
                            "取自高德/腾讯地图的经纬度加 --coords gcj02（百度加 bd09）；带坐标系的文件不会被偏移", "warning"))
     return out
+
+
+#: Households placed after undoing a web-map offset must differ from the units' own counts by at
+#: most this share of the difference as read for the tables to be called offset (GCJ-02 signature).
+OFFSET_GAIN = 0.75
+
+
+def _units_hit(points_lonlat: tuple, units_m: gpd.GeoDataFrame) -> np.ndarray:
+    """The unit (row position) each lon/lat point lies in, -1 for none."""
+    pts = gpd.GeoSeries(gpd.points_from_xy(*points_lonlat), crs=readers.WGS84).to_crs(units_m.crs).to_numpy()
+    out = np.full(len(pts), -1)
+    hit = shapely.STRtree(units_m.geometry.to_numpy()).query(pts, predicate="within")
+    out[hit[0]] = hit[1]
+    return out
+
+
+def lonlat_offset_warning(read: dict, layers: dict, files: dict, coords=None) -> Problem | None:
+    """One warning when the tables' longitude/latitude sit a few hundred metres off the GIS layers
+    (the GCJ-02 / BD-09 signature of coordinates taken from a web map, read without ``--coords``).
+
+    The test: the households (a table with lon/lat) placed into the units (a GIS layer declaring its
+    CRS) as read, and again after undoing a GCJ-02 (or BD-09) offset; when undoing it brings the
+    households per unit much closer to the units' own pupil and child counts (at most
+    :data:`OFFSET_GAIN` of the difference as read), the tables are offset. Every table with lon/lat
+    (schools, households, roster points) is named, and the households are then not used to replace
+    the units' counts (the units keep their own figures), so the one cause gives one warning, not
+    one per unit. None when there is nothing to compare or no offset.
+    """
+    if coords is not None or "households" not in layers or "units" not in layers:
+        return None
+    units_layer, hh_layer = read.get("units"), read.get("households")
+    if units_layer is None or hh_layer is None or units_layer.path.suffix.lower() in readers.TABLE_EXTENSIONS \
+            or hh_layer.path.suffix.lower() not in readers.TABLE_EXTENSIONS:
+        return None
+    units = layers["units"]
+    count_cols = [c for c in units.columns if c.startswith(("students_g", "age_"))]
+    totals = units[count_cols].apply(pd.to_numeric, errors="coerce").fillna(0).sum(axis=1).to_numpy() \
+        if count_cols else np.zeros(len(units))
+    hh = layers["households"]
+    hh = hh[hh.geometry.notna() & ~hh.geometry.is_empty] if isinstance(hh, gpd.GeoDataFrame) else None
+    if hh is None or len(hh) < 50 or totals.sum() <= 0 or units.geometry.isna().any():
+        return None
+    units_m = units.reset_index(drop=True)
+    hh = hh.to_crs(readers.WGS84)
+    lon, lat = hh.geometry.x.to_numpy(), hh.geometry.y.to_numpy()
+
+    def gap(points) -> float:
+        hit = _units_hit(points, units_m)
+        return float(np.abs(np.bincount(hit[hit >= 0], minlength=len(units_m)) - totals).sum())
+
+    as_read = gap((lon, lat))
+    best = min(((gap(f(lon, lat)), label, f) for label, f in
+                (("gcj02", coords_mod.gcj02_to_wgs84), ("bd09", coords_mod.bd09_to_wgs84))), key=lambda t: t[0])
+    if as_read <= 0 or best[0] > OFFSET_GAIN * as_read:
+        return None
+    back = best[2](lon, lat)
+    geod = pyproj.Geod(ellps="WGS84")
+    metres = float(np.median(geod.inv(lon, lat, back[0], back[1])[2]))
+    tables = [layer.file for name, layer in read.items()
+              if layer.path.suffix.lower() in readers.TABLE_EXTENSIONS and isinstance(layers.get(name), gpd.GeoDataFrame)]
+    label = {"gcj02": "GCJ-02（高德/腾讯地图）", "bd09": "BD-09（百度地图）"}[best[1]]
+    return Problem(
+        hh_layer.file, None, None, None,
+        f"表格中的经纬度（{'、'.join(tables)}）与带坐标系的图层（{units_layer.file}）相差约 {metres:.0f} 米，"
+        f"像是取自网络地图的 {label} 坐标：按 {best[1]} 还原后，各单元的住户儿童数与单元自带人数之差从 "
+        f"{as_read:,.0f} 降到 {best[0]:,.0f}。住户数据未用于替换单元人数（各单元保留自带人数）",
+        f"加 --coords {best[1]} 重新运行（只转换表格中的经纬度；带坐标系的图层不会被偏移）", "warning")
 
 
 def _roster_units(roster: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> pd.DataFrame:

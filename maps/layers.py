@@ -131,13 +131,16 @@ def previous_zones(p: Proposal, level: str, gcj02: bool, tolerance: float) -> di
 
 
 def planner_units(p: Proposal, gcj02: bool, tolerance: float) -> dict:
-    """Unit polygons with, per level, the proposed and previous school and the pupils."""
+    """Unit polygons with, per level, the proposed and previous school, the pupils and why the unit
+    moved (``reason`` of assignments.csv, when the proposal has one)."""
     a = p.assignments
     per: dict[str, dict] = {}
     for _, r in a.iterrows():
+        reason = page.plain(r["reason"]) if "reason" in a.columns else None
         per.setdefault(r["unit_id"], {})[r["level"]] = {
             "school": r["school_id"], "previous": r["previous_school_id"],
-            "students": page.plain(r["students"]) if "students" in a.columns else None}
+            "students": page.plain(r["students"]) if "students" in a.columns else None,
+            "reason": reason.strip() if isinstance(reason, str) and reason.strip() else None}
     u = page.prepare(p.units, gcj02=gcj02, tolerance=tolerance)
     fc = page.features(u, ["unit_id", "name", "township"])
     for f in fc["features"]:

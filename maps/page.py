@@ -146,12 +146,13 @@ def new_map(bounds, tiles: str = "osm", tianditu_key: str | None = None, name: s
     review_no : str
         The 审图号 shown in the 天地图 attribution (a posted map on a reviewed base map shows it).
 
-    Leaflet's attribution prefix (a link with a flag) is removed by ``common.js``.
+    Leaflet's attribution prefix (a link with a flag) is removed by ``common.js``, which also adds
+    the scale bar: metric only, in 米 / 公里.
     """
     check_tiles(tiles, tianditu_key)
     minx, miny, maxx, maxy = bounds
     m = SafeMap(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=13, tiles=None,
-                control_scale=True, prefer_canvas=False)
+                control_scale=False, prefer_canvas=False)  # the metric-only scale is common.js's
     m._id = name
     m.default_js = [(f"zoning_js_{i}", ASSET_SCHEME + a) for i, a in enumerate(PAGE_JS)]
     m.default_css = [(f"zoning_css_{i}", ASSET_SCHEME + a) for i, a in enumerate(PAGE_CSS)]

@@ -18,11 +18,15 @@ import shapely
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from geodata.coords import utm_crs_of, wgs84_to_gcj02
+from geodata.coords import wgs84_to_gcj02
 from geodata.outputs import proposal_folder
 from geodata.tabular import save_workbook, write_csv
 from maps import images, layers, notice, page
+from maps.palette import ZONE_PALETTE as PUBLIC_PALETTE  # noqa: F401  (the page's palette)
+from maps.palette import zone_colors as public_colors
+from maps.palette import zone_neighbours  # noqa: F401
 from maps.proposal import LEVEL_ZH, SAMPLE_NOTICE, Proposal, load_proposal
+from maps.town import has_shape, town_units
 from maps.publication import (CHANGE_COLUMNS_ZH, change_list, change_sentence, footer_lines, level_title,
                               publish_settings, title, unit_search_fields, unit_word)
 from zoning.scenario import Publish
@@ -34,12 +38,6 @@ TABLE_NAME = "招生片区划分表"
 CHANGES_NAME = "片区调整情况"
 TABLE_WIDTHS = (8, 14, 18, 28, 80)
 CHANGE_WIDTHS = (22, 14, 8, 18, 18, 12, 10, 40)
-#: Clearly different fills for neighbouring zones (Trubetskoy's 20 distinct colours, the strongest 12).
-PUBLIC_PALETTE = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
-                  "#9a6324", "#469990", "#ffe119", "#000075", "#dcbeff")
-#: neighbourhood radius (metres) of the densest-cluster search that picks the opening view
-TOWN_RADIUS_M = 1500.0
-
 PARENTS_CSS = """
 html, body { height: auto !important; }
 body { display: grid; grid-template-columns: minmax(0, 1fr); grid-template-rows: auto 62vh auto; margin: 0; }
@@ -55,7 +53,9 @@ body { display: grid; grid-template-columns: minmax(0, 1fr); grid-template-rows:
 .zoning-result, .zoning-none { padding: 8px 10px; border-bottom: 1px solid #eee; cursor: pointer; }
 .zoning-result-town, .zoning-result-via { color: #777; margin-left: 8px; font-size: 12px; }
 .zoning-result-school { color: #1f6feb; margin-left: 8px; font-size: 13px; }
-#zoning-found { margin-top: 6px; background: #fff; border: 1px solid #cde; border-radius: 6px; padding: 6px 8px; }
+#zoning-found { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.zoning-ambiguous { padding: 6px 10px; background: #fff5e0; color: #8a4b00; font-size: 13px; }
+.zoning-unit-popup .zoning-change { font-size: 13px; }
 .zoning-change { color: #8a4b00; background: #fff5e0; border-left: 3px solid #f0a020; padding: 4px 6px; margin-top: 4px; }
 .zoning-zone-table { border-collapse: collapse; width: 100%; margin-bottom: 12px; }
 .zoning-zone-table th, .zoning-zone-table td { border: 1px solid #ccc; padding: 4px 6px; vertical-align: top; text-align: left; }
@@ -72,9 +72,6 @@ body { display: grid; grid-template-columns: minmax(0, 1fr); grid-template-rows:
 .zoning-scroll { overflow-x: auto; max-width: 100%; }
 .zoning-far .zoning-school-label { display: none; }
 .zoning-review-no { color: #333; font-size: 12px; }
-@media (max-width: 600px) {
-  #zoning-found { display: none !important; }  /* on a phone the answer is the one popup on the map */
-}
 @media (min-width: 900px) {
   html, body { height: 100% !important; }
   body { grid-template-columns: minmax(0, 1fr) 440px; grid-template-rows: auto 1fr; height: 100vh; }
@@ -177,78 +174,6 @@ def write_changes(changes: pd.DataFrame, info: Publish, out_dir: Path) -> dict[s
 
 
 # ------------------------------------------------------------------------------- the page data
-def _utm_points(gdf):
-    crs = utm_crs_of(gdf)
-    pts = gdf.to_crs(crs).geometry.representative_point()
-    return np.column_stack([pts.x.to_numpy(dtype=float), pts.y.to_numpy(dtype=float)])
-
-
-def town_units(p: Proposal, radius_m: float = TOWN_RADIUS_M) -> np.ndarray:
-    """Boolean mask of the units of the densest cluster (the town the page opens on).
-
-    The unit with the most neighbours within ``radius_m`` seeds it; dense units (at least a quarter
-    of that count) linked to it by steps of at most ``radius_m`` join. All units when the cluster
-    covers most of the data (a city) or there are few units.
-    """
-    u = p.units[p.units.geometry.notna() & ~p.units.geometry.is_empty]
-    n = len(u)
-    mask = np.ones(len(p.units), dtype=bool)
-    if n < 8:
-        return mask
-    xy = _utm_points(u)
-    d2 = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2) if n <= 4000 else None
-    if d2 is None:
-        return mask
-    near = d2 <= radius_m ** 2
-    count = near.sum(axis=1)
-    order = np.lexsort((u["unit_id"].astype(str).to_numpy(), -count))
-    seed = order[0]
-    dense = count >= max(3, count[seed] / 4)
-    member = np.zeros(n, dtype=bool)
-    member[seed] = True
-    frontier = [seed]
-    while frontier:
-        i = frontier.pop()
-        new = np.flatnonzero(near[i] & dense & ~member)
-        member[new] = True
-        frontier.extend(new.tolist())
-    span = lambda pts: np.ptp(pts[:, 0]) * np.ptp(pts[:, 1])  # noqa: E731
-    if member.sum() < 3 or span(xy[member]) > 0.6 * span(xy):
-        return mask
-    out = np.zeros(len(p.units), dtype=bool)
-    out[np.flatnonzero((p.units.geometry.notna() & ~p.units.geometry.is_empty).to_numpy())[member]] = True
-    return out
-
-
-def zone_neighbours(zones) -> dict[str, set]:
-    """school_id -> the school ids whose zone touches it (within 5 m), one level's zones."""
-    if zones.empty:
-        return {}
-    z = zones.to_crs(utm_crs_of(zones))
-    ids = z["school_id"].astype(str).tolist()
-    geoms = shapely.buffer(shapely.make_valid(np.asarray(z.geometry.values, dtype=object)), 5.0)
-    out = {i: set() for i in ids}
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
-    for a, b in zip(left, right):
-        if a != b and ids[a] != ids[b]:
-            out[ids[a]].add(ids[b])
-    return out
-
-
-def public_colors(zones) -> dict[str, str]:
-    """Fill colours of one level's zones with no two touching zones alike (greedy colouring, most
-    neighbours first; ties by id, so the same zones give the same colours)."""
-    nb = zone_neighbours(zones)
-    order = sorted(nb, key=lambda s: (-len(nb[s]), s))
-    out: dict[str, str] = {}
-    for sid in order:
-        used = {out[n] for n in nb[sid] if n in out}
-        free = [c for c in PUBLIC_PALETTE if c not in used]
-        out[sid] = free[0] if free else PUBLIC_PALETTE[len(out) % len(PUBLIC_PALETTE)]
-    return out
-
-
 def _shift_bounds(b, gcj02: bool):
     if not gcj02:
         return [round(float(v), 5) for v in b]
@@ -269,7 +194,7 @@ def public_units(p: Proposal, gcj02: bool, changes: pd.DataFrame | None = None) 
     for _, r in p.assignments.iterrows():
         per.setdefault(r["unit_id"], {})[r["level"]] = r["school_id"]
     fields = unit_search_fields(p)
-    u = p.units[p.units.geometry.notna() & ~p.units.geometry.is_empty].sort_values("unit_id")
+    u = p.units[has_shape(p.units)].sort_values("unit_id")
     shapes = page.prepare(u, gcj02=gcj02)
     shape_of = {f["properties"]["unit_id"]: f["geometry"]
                 for f in page.features(shapes, ["unit_id"])["features"]}
@@ -296,7 +221,7 @@ def townships(p: Proposal, gcj02: bool) -> dict | None:
     u = p.units
     if "township" not in u.columns:
         return None
-    u = u[u.geometry.notna() & u["township"].notna() & (u["township"].astype(str).str.strip() != "")]
+    u = u[has_shape(u) & u["township"].notna() & (u["township"].astype(str).str.strip() != "")]
     if u["township"].nunique() < 2:
         return None
     rows = []
@@ -379,6 +304,16 @@ def parents_html(p: Proposal, tiles: str = "none", tianditu_key: str | None = No
     return page.set_title(page.render(m, asset_base=asset_base), data["meta"]["title"])
 
 
+def check_review_no(tiles: str, info: Publish) -> None:
+    """A public page on 天地图 must show its 审图号: raise :class:`maps.page.MapOptionError` (with the
+    fix, in Chinese) when ``tiles`` is ``tianditu`` and ``map_review_no`` is blank."""
+    if tiles == "tianditu" and not (info.map_review_no or "").strip():
+        raise page.MapOptionError(
+            "使用天地图底图公布的地图须注明审图号：请在 scenario.toml 的 [publish] 中填写 map_review_no"
+            "（如 map_review_no = \"宁S〔2024〕001号\"），或加上 --map-review-no 审图号；"
+            "没有审图号时请用默认的 --tiles none（只画方案自身的图层，无需审图）")
+
+
 def publish(proposal_dir, out_dir=None, tiles: str = "none", tianditu_key: str | None = None,
             asset_base: str | None = None, info: Publish | None = None) -> dict[str, Path]:
     """Write what is published: the parents' page, the zone table, the change list, the notice, the pictures.
@@ -405,6 +340,7 @@ def publish(proposal_dir, out_dir=None, tiles: str = "none", tianditu_key: str |
     page.check_tiles(tiles, tianditu_key)
     p = load_proposal(proposal_dir)
     info = info if info is not None else publish_settings(p)
+    check_review_no(tiles, info)
     out_dir = Path(out_dir) if out_dir is not None else p.path / "publish"
     names: list[str] = []
     with proposal_folder(out_dir) as tmp:

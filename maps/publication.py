@@ -23,6 +23,10 @@ FIRST_GRADE = {"primary": 1, "junior": 7}
 GRADE_ZH = {1: "一年级", 7: "七年级"}
 LIST_SEPARATORS = r"[；;、，,|/／\n]+"
 
+#: The optimizer's internal reasons (assignments.csv ``reason``) in the words a parent reads; other
+#: reasons (为化解城关八小超额, 城关九小新片区, 撤并, 距离更近) are public wording already.
+PUBLIC_REASONS = {"原学校不在可选范围": "调整为就近学校"}
+
 CHANGE_COLUMNS = ["unit_id", "unit_name", "township", "level", "previous_school_id", "previous_school",
                   "school_id", "school", "first_intake_year", "first_grade", "reason"]
 CHANGE_COLUMNS_ZH = {"unit_name": "小区/村", "township": "乡镇/街道", "level": "学段", "previous_school": "原对口学校",
@@ -86,8 +90,6 @@ def footer_lines(info: Publish, tiles: str = "none") -> list[str]:
         lines.append(f"咨询电话：{info.phone}")
     if info.map_review_no:
         lines.append(f"审图号：{info.map_review_no}")
-    elif tiles == "tianditu":
-        lines.append("审图号：请在 [publish] 中填写 map_review_no")
     if info.notice:
         lines.append(info.notice)
     return lines
@@ -148,7 +150,7 @@ def _year(v):
 def _reason(p: Proposal, old, new, year, given) -> str:
     """Why a unit moves: the proposal's own reason when it has one, else what the data say."""
     if isinstance(given, str) and given.strip():
-        return given.strip()
+        return public_reason(given)
     s = p.schools.drop_duplicates("school_id").set_index("school_id")
     names = _school_names(p)
     opens = _year(s["open_year"].get(new)) if "open_year" in s.columns else None
@@ -161,6 +163,15 @@ def _reason(p: Proposal, old, new, year, given) -> str:
     if old in over:
         return f"化解{names.get(old, old)}超规模、大班额（分年度回到国家标准）"
     return "按就近入学原则调整片区"
+
+
+def public_reason(reason: str) -> str:
+    """A reason of assignments.csv as published: internal wording mapped by :data:`PUBLIC_REASONS`
+    (also inside a longer reason: "原学校不在可选范围；…"), the rest unchanged."""
+    text = str(reason).strip()
+    for internal, public in PUBLIC_REASONS.items():
+        text = text.replace(internal, public)
+    return text
 
 
 def change_list(p: Proposal) -> pd.DataFrame:

@@ -42,9 +42,11 @@ from geodata.outputs import proposal_folder
 from geodata.sample import SAMPLE_NOTICE as SAMPLE_NOTE  # the wording every output of the sample shares
 from geodata.sample import sample_dir
 from geodata.tabular import write_csv, write_xlsx
+from pipelines.inputs import reconciliation
+from pipelines.project import project_zones
 from pipelines.render import render_page
 from zoning import policy
-from zoning.autumn import (CATEGORY_NAMES_ZH, DEFAULT_TOWN_TOWNSHIPS, AutumnResult, check_enrollment,
+from zoning.autumn import (CATEGORY_NAMES_ZH, DEFAULT_TOWN_TOWNSHIPS, AutumnResult, FileLayout, check_enrollment,
                            zones_from_assignments, zones_from_units)
 from zoning.errors import DataError, Problem
 from zoning.scenario import Privacy
@@ -276,9 +278,28 @@ def summary_rows(result: AutumnResult, is_sample: bool | None = None, source: st
         ("向超标学校违规转入", str(s["forbidden_transfers"])),
         ("城区乡镇（就近入学率考核范围）", "、".join(s["town_townships"]) or "（无）"),
     ]
+    for line in s.get("reconciliation", []):
+        rows.append(("人数核对", line))
+    for line in s.get("reconciliation_schools", []):
+        rows.append(("人数核对（各校基年）", line))
     for note in s.get("notes", []):
         rows.append(("说明", note))
     return rows
+
+
+def pupil_accounts(data_dir=None, zones_dir=None, coords=None, mapping=None) -> tuple[list[str], list[str]]:
+    """The reconciliation of the data the check reads: pupils read -> modelled per level, and per
+    school for the base year (:func:`pipelines.inputs.reconciliation` on the ledger of
+    :func:`pipelines.project.project_zones`, the one projection). A gap, or data the model cannot
+    read, is stated ("不符：…"), never dropped."""
+    try:
+        projected = project_zones(data_dir, zones_dir, None, coords, mapping)
+        rec = reconciliation(projected.loaded, projected.ledger)
+    except DataError as err:
+        return [f"不符：{p.problem}" for p in err.problems], []
+    per_school = [f"{r.name}（{policy.LEVEL_NAMES_ZH.get(r.level, r.level)}）：学校表读入 {r.read:,.0f} 人 → "
+                  f"台账基年 {r.modelled:,.0f} 人" for r in rec.schools.itertuples() if not pd.isna(r.modelled)]
+    return rec.lines(), per_school
 
 
 _RULES_ZH = [
@@ -417,6 +438,18 @@ class CheckInputs:
     id_salt: str = ""  # the scenario's [privacy] id_salt
     show_ids: bool = False  # the scenario's [privacy] show_ids
     folder_key: str = "sample"  # what the default salt is made of (see default_salt)
+    roster_layout: FileLayout | None = None  # spreadsheet rows and the office's headers
+    plan_layout: FileLayout | None = None
+
+
+def file_layout(layer, frame) -> FileLayout | None:
+    """How ``layer``'s file shows rows and headers (:class:`zoning.autumn.FileLayout`), for the
+    table ``frame`` read from it (rows are located only when the two have the same rows)."""
+    if layer is None or frame is None:
+        return None
+    rows = layer.sheet_rows if layer.sheet_rows is not None and len(layer.sheet_rows) == len(frame) else None
+    headers = {spec: header for header, spec in layer.renamed.items() if header != spec}
+    return FileLayout(None if rows is None else tuple(int(r) for r in rows), headers)
 
 
 def _plain(frame):
@@ -435,6 +468,14 @@ def read_roster_or_plan(path: Path, name: str, coords=None, mapping=None, units=
     raise :class:`DataError`). A roster with home points gets its missing unit_id from ``units``.
     """
     parsed, problems = readers.read_mapping(mapping) if mapping else ({}, [])
+    frame, problems, _ = read_roster_or_plan_layout(path, name, coords, mapping, units, crs)
+    return frame, problems
+
+
+def read_roster_or_plan_layout(path: Path, name: str, coords=None, mapping=None, units=None, crs=None
+                               ) -> tuple[pd.DataFrame, list[Problem], FileLayout | None]:
+    """:func:`read_roster_or_plan` with the file's :class:`~zoning.autumn.FileLayout`."""
+    parsed, problems = readers.read_mapping(mapping) if mapping else ({}, [])
     layer, more = readers.read_layer(path, name, coords=coords, mapping=parsed)
     problems = [*problems, *more]
     if layer is None:
@@ -443,8 +484,9 @@ def read_roster_or_plan(path: Path, name: str, coords=None, mapping=None, units=
     frame = check(layer, problems)
     if name == "roster" and hasattr(frame, "geometry") and units is not None and crs is not None:
         frame = validate._roster_units(frame.to_crs(crs), units)
+    problems = validate.located_for_user(problems, {name: layer})
     _raise_whole_file(problems, name != "roster")
-    return _plain(frame), problems
+    return _plain(frame), problems, file_layout(layer, frame)
 
 
 def _raise_whole_file(problems: list[Problem], any_error: bool = False) -> None:
@@ -510,12 +552,14 @@ def load_inputs(data_dir=None, zones_dir=None, plan_file=None, roster_file=None,
     schools, units = _plain(layers["schools"]), _plain(layers["units"])
     roster, roster_name = _plain(layers.get("roster")), names.get("roster", "roster")
     plan, plan_name = _plain(layers.get("plan")), names.get("plan", "plan")
+    roster_layout = file_layout(checked.read.get("roster"), roster)
+    plan_layout = file_layout(checked.read.get("plan"), plan)
     if roster_file is not None:
-        roster, roster_problems = read_roster_or_plan(Path(roster_file), "roster", coords, mapping,
-                                                      layers["units"], checked.crs)
+        roster, roster_problems, roster_layout = read_roster_or_plan_layout(
+            Path(roster_file), "roster", coords, mapping, layers["units"], checked.crs)
         roster_name = Path(roster_file).name
     if plan_file is not None:
-        plan, _ = read_roster_or_plan(Path(plan_file), "plan", coords, mapping)
+        plan, _, plan_layout = read_roster_or_plan_layout(Path(plan_file), "plan", coords, mapping)
         plan_name = Path(plan_file).name
     if roster is None:
         raise DataError([Problem("roster", None, None, None, "没有学籍数据（roster）",
@@ -529,7 +573,8 @@ def load_inputs(data_dir=None, zones_dir=None, plan_file=None, roster_file=None,
                        source="sample" if is_sample else str(data_dir), roster_file=roster_name,
                        plan_file=plan_name, roster_problems=roster_problems,
                        id_salt=privacy.id_salt, show_ids=privacy.show_ids,
-                       folder_key="sample" if is_sample else str(folder.resolve()))
+                       folder_key="sample" if is_sample else str(folder.resolve()),
+                       roster_layout=roster_layout, plan_layout=plan_layout)
 
 
 def _privacy_settings(checked) -> Privacy:
@@ -572,10 +617,13 @@ def run_check(data_dir=None, year: int = DEFAULT_YEAR, zones_dir=None, plan_file
     inputs = load_inputs(data_dir, zones_dir, plan_file, roster_file, coords, mapping, year)
     result = check_enrollment(inputs.roster, inputs.schools, inputs.zones, inputs.plan, year,
                               town_townships=tuple(town_townships), roster_file=inputs.roster_file,
-                              plan_file=inputs.plan_file, extra_problems=inputs.roster_problems)
+                              plan_file=inputs.plan_file, extra_problems=inputs.roster_problems,
+                              roster_layout=inputs.roster_layout, plan_layout=inputs.plan_layout)
     out = Path(out_dir) if out_dir is not None else Path(f"autumn_check_{year}")
     source = "内置示例" if inputs.is_sample else inputs.source
     ids = student_ids(inputs, show_ids, id_salt)
-    result.summary.update(is_sample=inputs.is_sample, source=source, **id_summary(ids))
+    accounts, per_school = pupil_accounts(data_dir, zones_dir, coords, mapping)
+    result.summary.update(is_sample=inputs.is_sample, source=source, reconciliation=accounts,
+                          reconciliation_schools=per_school, **id_summary(ids))
     write_report(result, out, is_sample=inputs.is_sample, source=source, ids=ids)
     return result, out

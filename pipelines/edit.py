@@ -26,8 +26,10 @@ from urllib.parse import parse_qs, urlparse
 from maps.page import asset_path, features, prepare, safe_json
 from maps.palette import school_colors
 from geodata.proposal import read_proposal
-from pipelines.edit_session import EditError, EditSession
+from pipelines.edit_session import EditError, EditSession, _message
 from pipelines.render import render_page
+from zoning.errors import DataError
+from zoning.scenario import ScenarioError
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,20 @@ class EditorServer(ThreadingHTTPServer):
         self.title = data["title"]
         self.data_json = safe_json(data)
         self.allowed_hosts = {f"{HOST}:{self.port}", f"localhost:{self.port}"}
+
+    def open_resolved(self) -> dict:
+        """Reopen the editor on the finished re-solve's proposal (the page reloads on it)."""
+        job = self.session.job
+        if job is None or job.running or not job.path:
+            raise EditError("还没有完成的重新优化结果可以打开")
+        try:
+            session = EditSession(job.path)
+        except (DataError, ScenarioError) as exc:
+            raise EditError(f"无法打开重新优化的方案：{_message(exc)}") from None
+        data = page_data(session)
+        self.session, self.title, self.data_json = session, data["title"], safe_json(data)
+        log.info("编辑器改为编辑重新优化的方案：%s", job.path)
+        return {"path": job.path}
 
     @property
     def port(self) -> int:
@@ -163,6 +179,12 @@ class EditorHandler(BaseHTTPRequestHandler):
                 return self._error(str(exc))
         if path == "/api/job":
             return self._json(None if session.job is None else session.job.state())
+        if path == "/resolved/map.html":  # the finished re-solve's planner map (read only)
+            job = session.job
+            file = Path(job.path) / "map.html" if job is not None and job.path else None
+            if file is not None and file.is_file():
+                return self._send(200, file.read_bytes(), "text/html; charset=utf-8")
+            return self._send(404, "重新优化的方案还没有规划图".encode("utf-8"), "text/plain; charset=utf-8")
         self._send(404, "没有这个页面".encode("utf-8"), "text/plain; charset=utf-8")
 
     # ------------------------------------------------------------------ POST
@@ -205,6 +227,8 @@ class EditorHandler(BaseHTTPRequestHandler):
             if path == "/api/resolve":
                 job = session.resolve(body.get("name") or None)
                 return self._json(job.state())
+            if path == "/api/open-resolved":
+                return self._json(self.server.open_resolved())
         except EditError as exc:
             return self._error(str(exc))
         except Exception as exc:  # a bug: the page says so in one line, the log has the traceback

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geodata.outputs import OutputRefused, OutputUnwritable, compactness, proposal_folder
@@ -31,7 +32,7 @@ from pipelines import PlanError
 from pipelines.inputs import guard_output, load, recorded_data_dir, recorded_mapping, scenario_from_run
 from pipelines.plan import write_geo_files, write_indicator_files, run_plan, run_record
 from zoning import policy
-from zoning.checks import LIMITS, format_results, run_checks
+from zoning.checks import LIMITS, CheckMemo, format_results, run_checks
 from zoning.errors import DataError
 from zoning.explain import explain_violations
 from zoning.metrics import over_limit_summary, plan_metrics
@@ -82,6 +83,7 @@ class Evaluation:
     ledger: pd.DataFrame
     metrics: dict
     seconds: float
+    projection: object = None
 
 
 @dataclass
@@ -95,10 +97,11 @@ class ResolveJob:
     error: str | None = None
     path: str | None = None
     summary: str | None = None
+    result: dict | None = None  # the re-solved proposal's figures beside the edited one's
 
     def state(self) -> dict:
         return {"name": self.name, "running": self.running, "messages": list(self.messages[-200:]),
-                "error": self.error, "path": self.path, "summary": self.summary}
+                "error": self.error, "path": self.path, "summary": self.summary, "result": self.result}
 
 
 def _ledger_key(led: pd.DataFrame) -> dict:
@@ -149,6 +152,7 @@ class EditSession:
         self.lock = threading.RLock()
         self.job: ResolveJob | None = None
         self._before: pd.DataFrame | None = None
+        self.memo = CheckMemo(self.problem, self.scenario)
         self.original = self._evaluate([])
         self.current = self.original
         self.original_key = _ledger_key(self.original.ledger)
@@ -178,13 +182,35 @@ class EditSession:
         a.loc[hit, "school_name"] = [self.problem.school_names[self.sidx[s]] for s in new[hit]]
         return a
 
-    def _evaluate(self, edits) -> Evaluation:
+    def _evaluate(self, edits, prev: Evaluation | None = None) -> Evaluation:
+        """The figures of ``edits``: :func:`zoning.checks.run_checks` on the assignments table, with
+        the session's memo (what the problem and scenario alone decide is computed once) and, given
+        the previous state ``prev``, the ledger rows recomputed only for the schools whose projected
+        figures changed. ``tests/test_edit_incremental.py`` holds this equal to a fresh run."""
         t0 = time.perf_counter()
         a = self.assignments_for(edits)
-        results, zones, _proj, led = run_checks(self.problem, a, self.scenario)
+        results, zones, proj, led = run_checks(self.problem, a, self.scenario, self.memo,
+                                               ledger_of=lambda pr: self._ledger_of(pr, prev))
         metrics = plan_metrics(self.problem, zones, self.scenario)
         metrics["moved_by_year"] = self.moved_by_year(zones)
-        return Evaluation(a, results, zones, led, metrics, time.perf_counter() - t0)
+        return Evaluation(a, results, zones, led, metrics, time.perf_counter() - t0, proj)
+
+    def _ledger_of(self, proj, prev: Evaluation | None) -> pd.DataFrame:
+        """The ledger of ``proj``: the previous state's rows where a school's projected students and
+        classes are unchanged (a school's rows depend on its own figures only), new rows elsewhere."""
+        if prev is None or prev.projection is None or prev.projection.years != proj.years:
+            return make_ledger(self.problem, proj)
+        old = prev.projection
+        moved = np.flatnonzero((old.students != proj.students).any(axis=(1, 2))
+                               | (old.classes != proj.classes).any(axis=(1, 2)))
+        if not len(moved):
+            return prev.ledger
+        fresh = make_ledger(self.problem, proj, schools=moved.tolist())
+        ids = {self.problem.school_ids[s] for s in moved}
+        keep = prev.ledger[~prev.ledger["school_id"].isin(ids)]
+        out = pd.concat([keep, fresh], ignore_index=True)
+        order = np.lexsort((out["year"].to_numpy(), out["school_id"].map(self.sidx).to_numpy()))
+        return out.iloc[order].reset_index(drop=True).astype(prev.ledger.dtypes.to_dict())
 
     def moved_by_year(self, zones) -> dict:
         """Entrants sent to another school than their current zone's, per level and intake year."""
@@ -231,7 +257,7 @@ class EditSession:
                 return self.state(note=f"{self.problem.unit_names[u]} 已划入 {self.problem.school_names[s]}，未改变")
             edit = Edit(unit_id, level, school_id, was)
             before = self.current
-            after = self._evaluate(self.edits + [edit])
+            after = self._evaluate(self.edits + [edit], prev=before)
             edit.effect = self._effect(before.ledger, after.ledger, after)
             self.edits.append(edit)
             self.redo_stack.clear()
@@ -243,7 +269,7 @@ class EditSession:
             if not self.edits:
                 raise EditError("没有可以撤销的修改")
             self.redo_stack.append(self.edits.pop())
-            self.current = self._evaluate(self.edits) if self.edits else self.original
+            self.current = self._evaluate(self.edits, prev=self.current) if self.edits else self.original
             return self.state()
 
     def redo(self) -> dict:
@@ -251,7 +277,7 @@ class EditSession:
             if not self.redo_stack:
                 raise EditError("没有可以重做的修改")
             self.edits.append(self.redo_stack.pop())
-            self.current = self._evaluate(self.edits)
+            self.current = self._evaluate(self.edits, prev=self.current)
             return self.state()
 
     def _effect(self, before: pd.DataFrame, after: pd.DataFrame, ev: Evaluation) -> str:
@@ -266,8 +292,17 @@ class EditSession:
 
     # ------------------------------------------------------------------ what the page shows
     def changed_schools(self, ev: Evaluation | None = None) -> list[str]:
-        """Schools whose ledger differs from the source proposal's, in ledger order."""
-        key = _ledger_key((ev or self.current).ledger)
+        """Schools whose ledger differs from the source proposal's, by school_id."""
+        led, orig = (ev or self.current).ledger, self.original.ledger
+        if led is orig:
+            return []
+        if len(led) == len(orig) and led[["school_id", "year"]].equals(orig[["school_id", "year"]]):
+            differs = np.zeros(len(led), dtype=bool)
+            for c in COMPARED:  # the same rows in the same order: compare column by column
+                x, y = led[c], orig[c]
+                differs |= ~((x == y).fillna(False).to_numpy(bool) | (x.isna() & y.isna()).to_numpy(bool))
+            return sorted(set(led["school_id"][differs]))
+        key = _ledger_key(led)
         return [sid for sid in key if key[sid] != self.original_key.get(sid)]
 
     def ledger_rows(self, led: pd.DataFrame) -> list[dict]:
@@ -456,8 +491,35 @@ class EditSession:
             scenario = dataclasses.replace(self.scenario, locks=locks)
             job = ResolveJob(name=name, out_dir=out, messages=list(notes))
             self.job = job
-        threading.Thread(target=self._resolve, args=(job, scenario), daemon=True, name="zoning-resolve").start()
+            edited = self.current
+        threading.Thread(target=self._resolve, args=(job, scenario, edited), daemon=True,
+                         name="zoning-resolve").start()
         return job
+
+    def resolved_figures(self, folder: Path, scenario, edited: Evaluation) -> dict:
+        """The re-solved proposal beside the edited one: for every school whose figures differ from
+        the source proposal in either, the ledger rows of the source, the edited and the re-solved
+        proposal, and the three proposals' totals and failed checks. The re-solved figures are
+        judged by :func:`zoning.checks.run_checks` on its written assignments (its ledger is the
+        one ``zoning plan`` wrote)."""
+        a = read_assignments(folder)
+        results, zones, _proj, led = run_checks(self.problem, a, scenario)
+        metrics = plan_metrics(self.problem, zones, scenario)
+        metrics["moved_by_year"] = self.moved_by_year(zones)
+        solved = Evaluation(a, results, zones, led, metrics, 0.0)
+        schools = sorted(set(self.changed_schools(edited)) | set(self.changed_schools(solved)))
+
+        def rows(ev: Evaluation) -> list[dict]:
+            return self.ledger_rows(ev.ledger[ev.ledger["school_id"].isin(schools)])
+
+        def fails(ev: Evaluation) -> int:
+            return sum(len(r.failures) for r in ev.results)
+
+        return {"schools": schools, "ledger": rows(solved), "edited_ledger": rows(edited),
+                "original_ledger": rows(self.original), "totals": self.totals(solved),
+                "edited_totals": self.totals(edited), "original_totals": self.totals(self.original),
+                "fails": fails(solved), "edited_fails": fails(edited), "original_fails": fails(self.original),
+                "locked_edits": len(self.edits)}
 
     def free_name(self, stem: str) -> str:
         name, i = stem, 2
@@ -465,7 +527,7 @@ class EditSession:
             name, i = f"{stem}_{i}", i + 1
         return name
 
-    def _resolve(self, job: ResolveJob, scenario) -> None:
+    def _resolve(self, job: ResolveJob, scenario, edited: Evaluation) -> None:
         t0 = time.perf_counter()
         try:
             with tempfile.TemporaryDirectory(prefix="zoning-edit-") as tmp:
@@ -473,8 +535,9 @@ class EditSession:
                 job.messages.append(f"锁定 {len(self.edits)} 处修改，重新优化其余单元……")
                 outcome = run_plan(self.data_dir, job.out_dir, scenario_path=path, coords=self.coords,
                                    mapping=self.mapping, progress=job.messages.append)
-            job.path = str(outcome.out_dir)
             job.summary = outcome.summary
+            job.path = str(outcome.out_dir)
+            job.result = self.resolved_figures(outcome.out_dir, scenario, edited)
             job.messages.append(f"完成（{time.perf_counter() - t0:.0f} 秒）：新方案已写出到 {outcome.out_dir}")
         except (DataError, ScenarioError, PlanError, OutputRefused, OutputUnwritable, EditError) as exc:
             job.error = _message(exc)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,8 @@ from geodata import proposal
 from geodata.dataset import load_dataset
 from geodata.outputs import proposal_folder
 from geodata.tabular import write_xlsx
-from pipelines.project import run_project
+from pipelines.inputs import reconciliation
+from pipelines.project import project_zones
 from pipelines.render import render_page
 from zoning import policy
 from zoning.errors import DataError, Problem
@@ -129,7 +131,8 @@ def _page_table(df: pd.DataFrame, bad_cols=(), text_cols=()) -> dict:
 
 def write_indicator_report(out_dir, indicators: pd.DataFrame, coefficients: pd.DataFrame,
                            items: pd.DataFrame, *, source: str = "", is_sample: bool = False,
-                           basis: str = "", skipped: list[str] | None = None) -> Path:
+                           basis: str = "", skipped: list[str] | None = None,
+                           reconciliation_lines: list[str] | None = None) -> Path:
     """Write ``indicators.html``, ``indicators.xlsx``, ``indicators.csv`` and ``coefficients.csv``.
 
     The folder is written under a temporary name and renamed when complete. The page is the
@@ -153,6 +156,9 @@ def write_indicator_report(out_dir, indicators: pd.DataFrame, coefficients: pd.D
         Chinese: where the enrollment comes from (基准年数据 / 方案台账).
     skipped : list of str
         Names of schools skipped (no students).
+    reconciliation_lines : list of str
+        Pupils read -> modelled per level (:meth:`zoning.reconcile.Reconciliation.lines`), shown in
+        the 说明 sheet and on the page.
 
     Returns
     -------
@@ -164,8 +170,10 @@ def write_indicator_report(out_dir, indicators: pd.DataFrame, coefficients: pd.D
     dcoef = display_coefficients(coefficients)
     ditems = display_items(items)
     sheets = {"学校指标": disp, "差异系数": dcoef, "其他督导项目": ditems,
-              "说明": pd.DataFrame({"说明": _method_notes(is_sample, basis, source, skipped)})}
-    page = _report_html(indicators, coefficients, ditems, source, is_sample, basis, skipped)
+              "说明": pd.DataFrame({"说明": _method_notes(is_sample, basis, source, skipped)
+                                  + [f"人数核对：{line}" for line in reconciliation_lines or []]})}
+    page = _report_html(indicators, coefficients, ditems, source, is_sample, basis, skipped,
+                        reconciliation_lines or [])
     with proposal_folder(out_dir) as tmp:
         proposal.write_indicators(tmp, indicators)
         proposal.write_coefficients(tmp, coefficients)
@@ -287,14 +295,14 @@ def _improve_table(ind: pd.DataFrame) -> dict:
     return _page_table(rows, bad_cols=("是否达到要求", "功能教室足够"), text_cols=("学校名称", "改进建议"))
 
 
-def _report_html(ind, coef, ditems, source, is_sample, basis, skipped) -> str:
+def _report_html(ind, coef, ditems, source, is_sample, basis, skipped, reconciled=()) -> str:
     """The page (pipelines/templates/indicators_report.html); data only as escaped variables."""
     return render_page(
         "indicators_report.html", is_sample=is_sample, source=source, basis=basis,
         summary=_page_table(_summary_table(ind)), improve=_improve_table(ind),
         coefficients=_coefficient_matrix(coef), schools=_school_matrix(ind),
         items=_page_table(ditems, bad_cols=("是否达标",), text_cols=("项目", "范围", "说明")),
-        notes=_method_notes(False, "", "", skipped))
+        notes=_method_notes(False, "", "", skipped), reconciliation=list(reconciled))
 
 
 # --------------------------------------------------------------------------------------------
@@ -307,8 +315,23 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(df[cols]).copy()
 
 
+@dataclass
+class IndicatorOutcome:
+    """What ``zoning indicators`` wrote and the pupils' accounts it states."""
+
+    folder: Path
+    reconciliation: list[str] = field(default_factory=list)
+
+
 def run_indicators(data_dir=None, zones=None, year: int | None = None, out=None, coords=None,
                    mapping=None) -> Path:
+    """Compute the indicators of the base data or of a proposal and write the report (the folder);
+    see :func:`indicators_report`."""
+    return indicators_report(data_dir, zones, year, out, coords, mapping).folder
+
+
+def indicators_report(data_dir=None, zones=None, year: int | None = None, out=None, coords=None,
+                      mapping=None) -> IndicatorOutcome:
     """Compute the indicators of the base data or of a proposal and write the report.
 
     Parameters
@@ -321,7 +344,7 @@ def run_indicators(data_dir=None, zones=None, year: int | None = None, out=None,
     year : int, optional
         With ``zones``: the ledger year (all years when not given). Without: the base year by
         default; another year takes the ledger of the current zones from
-        :func:`pipelines.project.run_project` (the code of ``zoning project``).
+        :func:`pipelines.project.project_zones` (the code of ``zoning project``).
     out : path, optional
         The report folder; ``indicators_<year or "all">`` in the current folder by default.
     coords, mapping
@@ -329,8 +352,9 @@ def run_indicators(data_dir=None, zones=None, year: int | None = None, out=None,
 
     Returns
     -------
-    Path
-        The report folder.
+    IndicatorOutcome
+        The report folder and the reconciliation (pupils read -> modelled per level), which the
+        report's 说明 sheet and page state too.
     """
     run = proposal.read_run(Path(zones)) if zones is not None else None
     if zones is not None:
@@ -347,6 +371,9 @@ def run_indicators(data_dir=None, zones=None, year: int | None = None, out=None,
         log.warning("%s: %s", p.file, p.problem)
     base_year = _base_year(ds, run)
     source = "内置示例数据" if ds.is_sample else str(ds.source)
+    # one projection (the code of ``zoning project``): its base year is what the accounts compare
+    projected = project_zones(data_dir, zones, None, coords, mapping)
+    accounts = reconciliation(projected.loaded, projected.ledger).lines()
     if zones is not None:
         ledger = proposal.read_ledger(zones)
         lp = _check_ledger(ledger, set(schools["school_id"].astype(str)), year)
@@ -360,20 +387,20 @@ def run_indicators(data_dir=None, zones=None, year: int | None = None, out=None,
         ind.insert(3, "year", base_year)
         basis = f"基准年（{base_year} 年）学校表中的在校生与班级数"
     else:
-        ind, basis = _current_zones_year(data_dir, schools, year, coords, mapping)
+        ind, basis = _current_zones_year(projected.ledger, schools, year)
     coef = county_coefficients(ind)
     items = plan_items(schools, ind)
     counted = set(ind["school_id"])
     skipped = [str(n) for sid, n in zip(schools["school_id"].astype(str), schools["name"]) if sid not in counted]
     if out is None:
         out = Path(f"indicators_{year if year is not None else ('all' if zones is not None else base_year)}")
-    return write_indicator_report(out, ind, coef, items, source=source, is_sample=ds.is_sample,
-                                  basis=basis, skipped=skipped)
+    folder = write_indicator_report(out, ind, coef, items, source=source, is_sample=ds.is_sample,
+                                    basis=basis, skipped=skipped, reconciliation_lines=accounts)
+    return IndicatorOutcome(folder, accounts)
 
 
-def _current_zones_year(data_dir, schools, year, coords=None, mapping=None):
+def _current_zones_year(ledger, schools, year):
     """The indicators of ``year`` on the ledger of the current zones, as ``zoning project`` computes it."""
-    ledger, _ = run_project(data_dir, None, None, None, coords, mapping)
     years = sorted(set(pd.to_numeric(ledger["year"]).astype(int)))
     if int(year) not in years:
         raise DataError([Problem("scenario.toml", None, None, "year", f"预测台账中没有 {year} 年",

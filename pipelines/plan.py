@@ -33,10 +33,11 @@ from pipelines.inputs import Loaded, guard_output, load, reconciliation, say
 from pipelines.project import ledger_text
 from zoning import policy
 from zoning.checks import LIMITS, format_results, run_checks, structural_failures
-from zoning.explain import explain_violations, presolve
+from zoning.explain import cap_blocks, explain_violations, presolve
 from zoning.indicators import county_coefficients, proposal_indicators
 from zoning.metrics import over_limit_summary, plan_metrics
-from zoning.model import build_model, solve_model
+from zoning.model import Solution, build_model, current_mended, current_repaired, solve_model
+from zoning.solver import SolveResult
 from zoning.pairs import Concerns, change_reason, school_concerns
 from zoning.problem import ZoningProblem
 from zoning.projection import ZoneMaps, ledger as make_ledger, project, steady_state
@@ -148,23 +149,22 @@ def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mappi
     with proposal_folder(out_dir) as tmp:
         tmp = Path(tmp)
         with _ticker(progress, "求解中"):
-            solution = solve_model(model, keep_log=True)
+            plan = whole_plan(model, progress=lambda t: say(progress, t))
+        solution, assignments, results, zones, proj, led = (plan.solution, plan.assignments, plan.results,
+                                                             plan.zones, plan.projection, plan.ledger)
         write_solver_log(tmp, solution.log)
         write_model_lp(tmp, model.prob)
         res = solution.result
-        if res.status not in ("optimal", "feasible"):
-            why = "；".join(f["detail"] + "，" + f["fix"] for f in findings) or "求解器未找到可行方案"
-            raise NoPlanError(f"没有得到方案（{res.status}，{res.message}）。{why}")
-        assignments = assignments_table(problem, solution.zones, scenario, model.concerns, solution.pairs_used)
-        results, zones, proj, led = run_checks(problem, assignments, scenario)
-        bad = structural_failures(results)
-        if bad:
-            raise NoPlanError("独立检查未通过，方案未写出：\n" + format_results(bad))
         rec = reconciliation(loaded, led)
         violations = explain_violations(problem, _limit_failures(results), led)
         before = make_ledger(problem, project(problem, ZoneMaps.current(problem), scenario.years))
         metrics = _metrics(problem, scenario, solution, zones, led, before, violations, dataset, findings)
         metrics["steady_state"] = steady_metrics(problem, scenario, zones)
+        metrics["steady_state"]["why"] = cap_blocks(problem, scenario, zones, metrics["steady_state"])
+        metrics["caps_blocking"] = [w for w in metrics["steady_state"]["why"] if w["cap_km"] is not None]
+        metrics["network"] = dict(getattr(loaded.tables, "meta", {}).get("network") or {})
+        metrics["plan_source"] = plan.source
+        metrics["rejected"] = plan.rejected
         metrics["change_reasons"] = reason_counts(assignments)
         comp = compactness(dataset, final_assignments(assignments))
         metrics["compactness"] = comp["mean"]
@@ -181,6 +181,85 @@ def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mappi
     summary = plan_summary(problem, scenario, metrics, before, led, results, solve_seconds=res.seconds)
     summary += "\n" + "\n".join(rec.lines())
     return PlanOutcome(out_dir, metrics, summary, results, findings, solve_seconds=res.seconds)
+
+
+@dataclass
+class WholePlan:
+    """A plan the independent checker passed (structurally), and where it came from.
+
+    ``source``: ``solved`` (the model's own plan), ``current_repaired`` (the current zones,
+    repaired by :func:`zoning.model.current_repaired`) or ``current`` (the current zones as they
+    are, mended where a school is no candidate); ``rejected`` lists why each earlier try was
+    refused (Chinese lines)."""
+
+    solution: object
+    assignments: pd.DataFrame
+    results: list
+    zones: ZoneMaps
+    projection: object
+    ledger: pd.DataFrame
+    source: str = "solved"
+    rejected: list = field(default_factory=list)
+
+
+SOURCE_ZH = {"solved": "求解所得方案",
+             "current_repaired": "由现行片区修补所得的方案（求解结果未通过独立检查或未在时限内得到）",
+             "current": "现行片区（仅把不能再去原学校的单元划给最近的可选学校）"}
+
+
+def _checked(model, solution):
+    problem, scenario = model.problem, model.scenario
+    assignments = assignments_table(problem, solution.zones, scenario, model.concerns, solution.pairs_used)
+    results, zones, proj, led = run_checks(problem, assignments, scenario)
+    return assignments, results, zones, proj, led, structural_failures(results)
+
+
+def _refusal(label: str, bad) -> str:
+    first = [f["detail"] for r in bad for f in r.failures[:2]]
+    return f"{label}未通过独立检查：" + "；".join(first[:3])
+
+
+def whole_plan(model, progress=None) -> WholePlan:
+    """Always a plan, never an invalid one: the solved plan when the checker passes it; else (a
+    split left after the cut rounds, the time up without a plan) the current zones repaired within
+    the time left; else the current zones mended. Every try goes through the independent checker.
+    Raises :class:`NoPlanError` only when even the current zones cannot pass (every reason given).
+    """
+    sc = model.scenario
+    t0 = time.perf_counter()
+    solution = solve_model(model, keep_log=True, progress=progress)
+    rejected = []
+    res = solution.result
+    if res.status in ("optimal", "feasible"):
+        a, results, zones, proj, led, bad = _checked(model, solution)
+        if not bad:
+            return WholePlan(solution, a, results, zones, proj, led, "solved")
+        rejected.append(_refusal("求解所得方案", bad))
+    else:
+        rejected.append(f"求解器未得到方案（{res.status}，{res.message}）")
+    say(progress, rejected[-1] + "；改用现行片区修补")
+    limit = sc.solver.time_limit or 60.0
+    deadline = max(t0 + limit, time.perf_counter() + min(10.0, 0.1 * limit))
+    fallback = current_repaired(model, deadline, progress)
+    if fallback is not None:
+        fallback.log = (solution.log or "") + f"\n=== {fallback.result.repair} ===\n{fallback.result.log or ''}"
+        fallback.notes = list(dict.fromkeys(list(fallback.notes) + rejected))
+        a, results, zones, proj, led, bad = _checked(model, fallback)
+        if not bad:
+            return WholePlan(fallback, a, results, zones, proj, led, "current_repaired", rejected)
+        rejected.append(_refusal("由现行片区修补的方案", bad))
+    else:
+        rejected.append("由现行片区修补：求解器连现行片区也未能求解")
+    mended = Solution(current_mended(model), SolveResult("current", None, None, None, time.perf_counter() - t0,
+                                                         sc.solver.name, "", None, "现行片区"),
+                      [], {}, list(dict.fromkeys(list(model.notes) + rejected)),
+                      {lv: model.maps[-1].pairs[lv] for lv in model.maps[-1].pairs}, solution.log)
+    a, results, zones, proj, led, bad = _checked(model, mended)
+    if not bad:
+        return WholePlan(mended, a, results, zones, proj, led, "current", rejected)
+    rejected.append(_refusal("现行片区", bad))
+    raise NoPlanError("没有得到能通过独立检查的方案，方案未写出：\n" + "\n".join(rejected) + "\n"
+                      + format_results(bad))
 
 
 def steady_metrics(problem, scenario, zones) -> dict:
@@ -216,7 +295,9 @@ def _metrics(problem, scenario, solution, zones, led, before, violations, datase
     m = plan_metrics(problem, zones, scenario)
     m.update({
         "status": res.status,
-        "status_zh": {"optimal": "最优", "feasible": "可行（未证明最优）"}.get(res.status, res.status),
+        "status_zh": {"optimal": "最优", "feasible": "可行（未证明最优）",
+                      "current_repaired": "求解结果不可用，采用由现行片区修补所得的方案",
+                      "current": "求解结果不可用，采用现行片区（仅调整无法保留的单元）"}.get(res.status, res.status),
         "gap": res.gap,
         "objective": res.objective,
         "bound": res.bound,
@@ -262,6 +343,7 @@ def run_record(folder: Path, loaded: Loaded, coords=None, mapping=None, timings:
         "timings": timings or {},
         "shifted": list(getattr(ds, "shifted", []) or []),
         "reconciliation": rec.as_dict() if rec is not None else None,
+        "network": dict(getattr(loaded.tables, "meta", {}).get("network") or {}),
     }
 
 
@@ -297,7 +379,10 @@ def plan_summary(problem, scenario, metrics, before, after, results, solve_secon
     gap = metrics.get("gap")
     L.append(f"求解状态：{metrics['status_zh']}" + (f"，已证明间隙 {gap:.2%}" if gap is not None else "")
              + ("" if solve_seconds is None else f"，用时 {solve_seconds:.1f} 秒"))
-    if metrics.get("repair"):
+    if metrics.get("plan_source", "solved") != "solved":
+        L.append(f"注意：写出的是{SOURCE_ZH[metrics['plan_source']]}，它已通过独立检查；原因：")
+        L.extend(f"  - {r}" for r in metrics.get("rejected", []))
+    elif metrics.get("repair"):
         L.append(f"求解器到时限未证明间隙，已做{metrics['repair']}（详见 solver.log）")
     yrs = [y for y in scenario.years if y >= scenario.intake_year]
     def over(led, y):
@@ -347,6 +432,12 @@ def plan_summary(problem, scenario, metrics, before, after, results, solve_secon
             "各校均在校额与教室限额内" if not over else "仍超限 " + "，".join(
                 f"{r['name']} {r['steady_students']} 人" + (f"（超校额 {r['over_by']} 人）" if r["over_by"] else "")
                 + (f"（缺教室 {r['rooms_short']} 间）" if r["rooms_short"] else "") for r in over)))
+        for w in steady.get("why", []):
+            L.append(f"  原因：{w['detail']}")
+    net = metrics.get("network") or {}
+    if net:
+        L.append(f"道路网：{net['components']} 个连通片；{net['units_on_network']}/{net['units']} 个单元、"
+                 f"{net['schools_on_network']}/{net['schools']} 所学校在道路网上（其余按直线 × 1.3 估算距离）")
     reasons = metrics.get("change_reasons") or {}
     if reasons:
         L.append("调整原因：" + "，".join(f"{k} {v} 个单元学段" for k, v in reasons.items()))

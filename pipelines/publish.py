@@ -6,6 +6,8 @@ from pathlib import Path
 
 from maps.compare import write_comparison_map
 from maps.page import MapOptionError, check_tiles
+from maps.images import skipped_units
+from maps.parents import check_review_no
 from maps.parents import publish as publish_pages
 from maps.planner import write_planner_map
 from maps.proposal import load_proposal
@@ -29,22 +31,28 @@ def planner_map(proposal_dir, out=None, tiles: str = "osm", tianditu_key=None, a
 
 
 def publish_material(proposal_dir, out=None, tiles: str = "none", tianditu_key=None, asset_base=None,
-                     scenario_path=None, **settings) -> tuple[dict[str, Path], list[str]]:
+                     scenario_path=None, **settings) -> tuple[dict[str, Path], list[str], list[str]]:
     """``zoning publish``: the published material (``publish/`` in the proposal folder by default).
 
     The ``[publish]`` settings are run.json's, then ``scenario_path``'s, then ``settings`` (county,
-    school_year, office, phone, notice, map_review_no). Returns the files written and the Chinese
-    names of the settings parents need that are still blank (the CLI warns about them).
+    school_year, office, phone, notice, map_review_no). Returns the files written, the Chinese
+    names of the settings parents need that are still blank, and the units the pictures leave out
+    (no drawable outline; also noted under each picture) — the CLI warns about both.
+
+    Raises :class:`MapOptionError` before writing anything when ``tiles`` is ``tianditu`` and no
+    审图号 is set.
     """
     proposal_dir = Path(proposal_dir)
     check_tiles(tiles, tianditu_key)
     out = Path(out) if out else proposal_dir / "publish"
     files = (scenario_path,) if scenario_path is not None else ()
     guard_output(out, "folder", proposals=(proposal_dir,), files=files)
-    info = publish_settings(load_proposal(proposal_dir), scenario_path, **settings)
+    p = load_proposal(proposal_dir)
+    info = publish_settings(p, scenario_path, **settings)
+    check_review_no(tiles, info)
     written = publish_pages(proposal_dir, out_dir=out, tiles=tiles, tianditu_key=tianditu_key,
                             asset_base=asset_base, info=info)
-    return written, missing_settings(info)
+    return written, missing_settings(info), skipped_units(p)
 
 
 def publish(proposal_dir, out=None, tiles: str = "none", tianditu_key=None, asset_base=None) -> dict[str, Path]:

@@ -1,6 +1,7 @@
 """``zoning warn``: school-place warnings (学位预警) from the projection behind ``zoning project``.
 
-For each admitting school and year: the zone's expected intake for the start grades (demand), the
+For each admitting school, level and year (a nine-year school has a primary and a junior row): the
+zone's expected intake for the level's start grade (demand), the
 seats the ledger offers (``intake_seats``), their ratio and 红/黄/绿 by the thresholds of
 ``scenario.toml [warnings]`` (:mod:`zoning.warnings`). Written atomically into one folder:
 
@@ -30,7 +31,7 @@ from geodata.tabular import write_csv, write_xlsx
 from pipelines.project import Projected, project_zones
 from pipelines.render import render_page
 from zoning import policy
-from zoning.warnings import GREEN, RED, YELLOW, neighbours_by_distance, warnings_table
+from zoning.warnings import GREEN, RED, YELLOW, class_limits_of, neighbours_by_distance, warnings_table
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,8 @@ def parse_years(text: str) -> list[int]:
 def _warnings_of(ledger: pd.DataFrame, projected: Projected, years) -> pd.DataFrame:
     problem, scenario = projected.loaded.problem, projected.loaded.scenario
     near = neighbours_by_distance(problem.school_ids, problem.school_xy)
-    return warnings_table(ledger, years, scenario.warnings.red, scenario.warnings.yellow, near)
+    return warnings_table(ledger, years, scenario.warnings.red, scenario.warnings.yellow, near,
+                          class_limits_of(problem.school_ids, problem.class_limit))
 
 
 def _display(table: pd.DataFrame) -> pd.DataFrame:
@@ -123,7 +125,9 @@ def _page_table(display: pd.DataFrame) -> dict:
 
 
 RULES_ZH = [
-    "片区预计新生：按片区（现行片区或方案片区）预测的当年起始年级（一年级、七年级）新生人数，与 zoning project 的台账同一算法。",
+    "片区预计新生：按片区（现行片区或方案片区）预测的当年起始年级新生人数（小学为一年级，初中为七年级），与 zoning project 的台账同一算法。",
+    "九年一贯制学校按学段各列一行：小学一年级的需求对照一年级可招学位，初中七年级的需求对照七年级可招学位；"
+    "一个学段的可招学位是另一学段当年新生按班额开班占用教室和校额余量之后余下的学位。",
     "可招学位：留在本校的各年级占用教室之后，空余教室按班额开班可招的人数，且不超过校额（学位数）余量（台账的“可招新生学位”）。",
     "需求/学位达到红色阈值为红色预警，达到黄色阈值为黄色预警，其余为绿色（阈值在 scenario.toml 的 [warnings] 中设置）。",
     "建议中的“有余位的学校”按与本校的直线距离由近及远列出同学段、当年仍有空余学位的学校。",

@@ -23,3 +23,18 @@ def sample_proposal(base: Path) -> Path:
 def folder_digest(folder: Path) -> dict:
     """File name -> sha256 of every file in a folder (to prove the source is never written)."""
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).iterdir())}
+
+
+def closed_school_proposal(base: Path, school_id: str = "P13", year: int = 2026) -> Path:
+    """A sample proposal whose scenario closes ``school_id`` in ``year`` (``[schools] close``)."""
+    text = (Path(__file__).resolve().parents[1] / "geodata" / "sample" / "data" / "scenario.toml").read_text(
+        encoding="utf-8")
+    assert "[schools]\nopen = { P09 = 2023 }" in text
+    text = text.replace("[schools]\nopen = { P09 = 2023 }",
+                        f"[schools]\nopen = {{ P09 = 2023 }}\nclose = {{ {school_id} = {year} }}")
+    scenario = base / "scenario_close.toml"
+    scenario.write_text(text, encoding="utf-8")
+    out = base / "方案_停办"
+    res = CliRunner().invoke(main, ["plan", "--scenario", str(scenario), "--out", str(out), "--no-map"])
+    assert res.exit_code in (0, 1), res.output + res.stderr
+    return out

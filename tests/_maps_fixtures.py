@@ -244,3 +244,42 @@ def publish_copy(dst: Path, src: Path = SMALL, settings: dict | None = None) -> 
     run["scenario"]["publish"] = dict(SETTINGS if settings is None else settings)
     _write_json(dst / "run.json", run)
     return dst
+
+
+#: units renamed by :func:`lookalike_copy`: names that differ only by a 小区/花园/家园 suffix (issue 19
+#: review: 东城家园 + Enter opened 东城花园, the one listed first)
+LOOKALIKES = {"U05": "东城花园", "U06": "东城家园", "U09": "书香小区", "U10": "书香家园"}
+#: reasons written into assignments.csv by :func:`with_reasons` (the optimizer's wording)
+REASONS = {"U03": "原学校不在可选范围", "U07": "为化解城关一小超额"}
+
+
+def lookalike_copy(dst: Path) -> Path:
+    """A publish copy (aliases, addresses, settings) whose units U05/U06 and U09/U10 are named alike."""
+    src = dst.parent / f"{dst.name}_src"
+    write_proposal(src, moved_to_p2=True, names=LOOKALIKES)
+    return publish_copy(dst, src=src)
+
+
+def with_reasons(folder: Path) -> Path:
+    """Add the ``reason`` column (as zoning plan writes it) to a proposal's assignments.csv."""
+    a = pd.read_csv(folder / "assignments.csv", dtype=str, keep_default_na=False)
+    moved = a["school_id"] != a["previous_school_id"]
+    a["reason"] = [REASONS.get(u, "") if m else "" for u, m in zip(a["unit_id"], moved)]
+    a.to_csv(folder / "assignments.csv", index=False, encoding="utf-8-sig")
+    return folder
+
+
+def broken_geometry_copy(dst: Path) -> Path:
+    """A publish copy whose unit U11 (八里桥村) has an empty outline and U12 (星海湾小区) is in two parts."""
+    publish_copy(dst)
+    fc = json.loads((dst / "units.geojson").read_text("utf-8"))
+    for f in fc["features"]:
+        uid = f["properties"]["unit_id"]
+        if uid == "U11":
+            f["geometry"] = {"type": "Polygon", "coordinates": []}
+        elif uid == "U12":
+            g = box(*unit_geoms()[11].bounds)
+            x0, y0, x1, y1 = g.bounds
+            f["geometry"] = mapping(box(x0, y0, x1, (y0 + y1) / 2 - 0.0005).union(box(x0, (y0 + y1) / 2 + 0.0005, x1, y1)))
+    _write_json(dst / "units.geojson", fc)
+    return dst

@@ -51,8 +51,9 @@ def test_malformed_roster_is_reported_row_by_row_with_exit_1(tmp_path):
     assert res.exit_code == 1
     problems = pd.read_csv(out / "data_problems.csv", encoding="utf-8-sig", dtype=str)
     rows = set(problems["行"].astype(int))
-    # rows 1 and 15 are fine, and so is row 2 (grade 一年级, entry 新生: values as offices write them)
-    assert rows == set(range(3, 15)) | {16}
+    # data rows 1 and 15 are fine, and so is row 2 (grade 一年级, entry 新生: values as offices write
+    # them); rows are given as Excel shows them (the header is row 1, data row n is row n + 1)
+    assert rows == set(range(4, 16)) | {17}
     assert "读入 16 = 核查 3 + 有数据问题 13" in res.output
     text = "".join(f.read_text(encoding="utf-8-sig") for f in out.glob("*.csv"))
     text += (out / "report.html").read_text(encoding="utf-8")

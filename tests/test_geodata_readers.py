@@ -104,12 +104,46 @@ def test_files_found_by_chinese_stem(tmp_path):
     assert checked.crs.to_epsg() == 32648
 
 
-def test_two_candidate_files_warn_and_prefer_english_stem(tmp_path):
+def test_two_exact_stems_are_an_error_naming_both(tmp_path):
     shutil.copy(FORMATS / "schools.geojson", tmp_path / "schools.geojson")
     shutil.copy(FORMATS / "schools_zh.xlsx", tmp_path / "学校.xlsx")
     files, problems = readers.find_inputs(tmp_path)
     assert files["schools"].name == "schools.geojson"
-    assert len(problems) == 1 and "学校.xlsx" in problems[0].problem and problems[0].severity == "warning"
+    assert len(problems) == 1 and problems[0].severity == "error"
+    assert "schools.geojson" in problems[0].problem and "学校.xlsx" in problems[0].problem
+
+
+def test_exact_stem_next_to_a_keyword_candidate_is_the_same_error(tmp_path):
+    shutil.copy(FORMATS / "schools.geojson", tmp_path / "schools.geojson")
+    shutil.copy(FORMATS / "schools_zh.xlsx", tmp_path / "学校基本情况.xlsx")
+    files, problems = readers.find_inputs(tmp_path)
+    assert [p.severity for p in problems] == ["error"]
+    assert "schools.geojson" in problems[0].problem and "学校基本情况.xlsx" in problems[0].problem
+    # the file left out is named as a candidate, never as a file that names no input
+    notes = readers.unused_files(tmp_path, files)
+    assert [n.file for n in notes] == ["学校基本情况.xlsx"]
+    assert "学校" in notes[0].problem and "文件名和表头都不对应" not in notes[0].problem
+    # and validation fails on it (an error, not a preference)
+    checked = check_folder(tmp_path)
+    assert any(p.severity == "error" and "学校基本情况.xlsx" in p.problem for p in checked.problems)
+
+
+def test_gis_layer_recognised_by_its_fields(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+    units = gpd.GeoDataFrame({"单元代码": ["U1", "U2"], "小区名称": ["润园新村", "北街小区"],
+                              "geometry": [box(106.50, 38.90, 106.51, 38.91), box(106.51, 38.90, 106.52, 38.91)]},
+                             crs=4326)
+    units.to_file(tmp_path / "片区.shp", encoding="GBK", engine="pyogrio")
+    (tmp_path / "片区.cpg").unlink(missing_ok=True)  # GBK without .cpg, as offices send it
+    units.to_file(tmp_path / "layer1.gpkg", engine="pyogrio")
+    files, problems = readers.find_inputs(tmp_path)
+    assert files["units"].name in ("片区.shp", "layer1.gpkg")
+    assert len(problems) == 1 and "片区.shp" in problems[0].problem and "layer1.gpkg" in problems[0].problem
+    (tmp_path / "layer1.gpkg").unlink()
+    files, problems = readers.find_inputs(tmp_path)
+    assert files == {"units": tmp_path / "片区.shp"} and problems == []
+    assert readers.unused_files(tmp_path, files) == []
 
 
 def test_unreadable_file_is_a_problem_not_a_traceback(tmp_path):

@@ -273,3 +273,18 @@ def test_large_village_reached_by_a_road_at_its_edge_is_on_the_network():
     y = _pair(q, 3, 1)
     assert y["distance_m"] == pytest.approx(y["straight_m"] * 1.3)
     assert any("东大村" in n for n in q.attrs["notes"])
+
+
+def test_reach_summary_counts_components_and_who_reaches_the_network():
+    # two road pieces that never meet: a school on the first; units on each piece and one far away
+    roads = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (1000, 0)]), LineString([(0, 2000), (1000, 2000)])],
+                             crs=CRS)
+    net = nw.build_network(roads)
+    units = np.array([[100.0, 10.0], [900.0, 2010.0], [500.0, 5000.0]])
+    schools = np.array([[500.0, 5.0]])
+    got = nw.reach_summary(net, units, schools, snap_m=200)
+    assert got == {"components": 2, "units": 3, "units_on_network": 2, "units_reaching_a_school": 1,
+                   "schools": 1, "schools_on_network": 1}
+    # a unit the road reaches at its edge counts as on the network
+    got = nw.reach_summary(net, units, schools, unit_near=np.array([False, False, True]), snap_m=200)
+    assert got["units_on_network"] == 3 and got["units_reaching_a_school"] == 1

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from tests._office_data import build_office_copy
+from tests._office_data import _xlsx_with_title, build_office_copy
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +55,43 @@ def test_plan_gives_the_sample_assignments(office, tmp_path):
     a = pd.read_csv(tmp_path / "a" / "assignments.csv", dtype=str)[key].sort_values(key).reset_index(drop=True)
     b = pd.read_csv(tmp_path / "b" / "assignments.csv", dtype=str)[key].sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_without_coords_the_gcj02_signature_is_one_warning_not_one_per_unit(office):
+    res = _run(["validate", str(office)])
+    assert res.exit_code == 0, res.output
+    warnings = [ln for ln in res.output.splitlines() if ln.startswith("[警告]")]
+    offset = [ln for ln in warnings if "相差约" in ln and "GCJ-02" in ln]
+    assert len(offset) == 1, warnings
+    assert "适龄儿童.csv" in offset[0] and "学校基本情况.xlsx" in offset[0] and "小区人数.shp" in offset[0]
+    assert "--coords gcj02" in offset[0]
+    # the units keep their own counts: no stream of "人数与住户数据汇总不一致" warnings follows
+    assert not any("汇总不一致" in ln for ln in warnings), warnings
+    assert len(warnings) <= 5  # the offset plus the roster's four planted rows
+    # with the right option the warning is gone
+    res = _run(["validate", str(office), "--coords", "gcj02"])
+    assert "相差约" not in res.output
+
+
+def test_thousands_separators_are_converted_and_counted(office, tmp_path):
+    import shutil
+
+    from geodata.validate import check_folder
+
+    folder = tmp_path / "千分位"
+    shutil.copytree(office, folder)
+    path = folder / "学校基本情况.xlsx"
+    table = pd.read_excel(path, header=2, dtype=object)  # title row, blank row, header
+    area = "教学及辅助用房面积（平方米）"
+    expected = pd.to_numeric(table[area]).copy()
+    table[area] = [f"{int(v):,}" if pd.notna(v) else v for v in expected]
+    table.loc[0, "教学仪器设备值（元）"] = "1,234,567"
+    _xlsx_with_title(table, path, "学校基本情况（千分位）")
+    checked = check_folder(folder, coords="gcj02")
+    assert not [p for p in checked.problems if p.severity == "error"], checked.problems
+    schools = checked.layers["schools"]
+    assert list(schools["teaching_area_m2"]) == list(expected.astype(float))
+    assert schools["equipment_value_yuan"].iat[0] == 1234567
+    notes = [p for p in checked.problems if "千分位" in p.problem]
+    assert {p.header for p in notes} >= {area, "教学仪器设备值（元）"}
+    assert any(f"{(expected >= 1000).sum()} 处" in p.problem for p in notes if p.header == area)

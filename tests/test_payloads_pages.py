@@ -118,8 +118,9 @@ def test_parents_page_shows_payloads_as_text(browser, built):
         assert first.inner_text() == UNIT_NAMES["U01"]
         pg.page.locator("#zoning-results li.zoning-result").first.click()
         pg.page.wait_for_timeout(400)
-        assert pg.page.locator("#zoning-found .zoning-card-title").inner_text() == UNIT_NAMES["U01"]
-        assert TOWNSHIP in _text(pg, "#zoning-found")
+        assert pg.page.locator(".leaflet-popup .zoning-card-title").inner_text() == UNIT_NAMES["U01"]  # the one card
+        assert TOWNSHIP in _text(pg, ".leaflet-popup")
+        assert UNIT_NAMES["U01"] in _text(pg, "#zoning-found")  # the screen-reader line, as text
         _nothing_ran(pg)
         for query in ("<script>", "\"><img", "</script>", "{%", "=HYPER", "$\\foo"):
             pg.page.locator("#zoning-search").fill(query)

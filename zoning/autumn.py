@@ -7,8 +7,9 @@ returns an :class:`AutumnResult` with one table per finding.
 Rules and definitions
 ---------------------
 Every rule counts only the *checked* pupils: roster rows without a data problem. Rows with a data
-problem are listed in ``data_problems`` (with their 1-based row number, header = row 0) and never
-silently dropped; ``pupils_read == pupils_checked + pupils_with_problems`` always holds.
+problem are listed in ``data_problems`` (with their 1-based row number, header = row 0; or, given
+the file's :class:`FileLayout`, the row as the spreadsheet shows it and the office's own header —
+the same in ``out_of_zone`` and ``transfers``) and never silently dropped; ``pupils_read == pupils_checked + pupils_with_problems`` always holds.
 
 1. **Plan (招生计划)**: for each plan row of the year (school, grade), the actual intake is the
    number of *new* entrants (``entry == "new"``) of that school and grade; the actual classes are
@@ -370,7 +371,8 @@ def _plan_table(plan: pd.DataFrame, year: int, schools: pd.DataFrame, file: str)
 
 
 def normalise_roster(roster: pd.DataFrame, schools: pd.DataFrame, zones: pd.DataFrame,
-                     file: str = "roster") -> tuple[pd.DataFrame, list[Problem]]:
+                     file: str = "roster", layout: "FileLayout | None" = None
+                     ) -> tuple[pd.DataFrame, list[Problem]]:
     """Normalise the roster and find its data problems.
 
     Parameters
@@ -384,6 +386,8 @@ def normalise_roster(roster: pd.DataFrame, schools: pd.DataFrame, zones: pd.Data
         Output of ``_zone_table``; its unit_ids are the known units (no check when it is empty).
     file : str
         The roster's file name, for the problems.
+    layout : FileLayout, optional
+        How the file shows its rows (the rows a message quotes, e.g. the copies of a 学籍号).
 
     Returns
     -------
@@ -438,13 +442,14 @@ def normalise_roster(roster: pd.DataFrame, schools: pd.DataFrame, zones: pd.Data
             msg = problem(i) if callable(problem) else problem
             found.append((int(i), column, msg, fix))
 
+    shown = layout or FileLayout()
     sid = r["student_id"]
     add(sid.isna(), "student_id", "缺少学籍号（学生编号）", "请补上该生的学籍号（化名编号即可）")
     dup = sid.notna() & sid.duplicated(keep=False)
     if dup.any():
         rows_by_id = r.loc[dup].groupby("student_id")["row"].apply(list).to_dict()
         add(dup, "student_id",
-            lambda i: "学籍号重复（第 " + "、".join(map(str, rows_by_id[sid.iat[i]])) + " 行）",
+            lambda i: "学籍号重复（第 " + "、".join(str(shown.row(x)) for x in rows_by_id[sid.iat[i]]) + " 行）",
             "同一学生只能有一行：请删除重复行或更正学籍号")
     school = r["school_id"]
     add(school.isna(), "school_id", "缺少学校代码", "请填写就读学校的学校代码")
@@ -729,10 +734,45 @@ def _check_transfers(ok: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
                            kind="stable").reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class FileLayout:
+    """How a file shows its rows and columns to the office: the spreadsheet row of each 1-based
+    data row (header and title rows counted; None: data rows as they are) and the office's own
+    header of each contract column (a column absent keeps the contract name)."""
+
+    sheet_rows: tuple | None = None
+    headers: dict = field(default_factory=dict)
+
+    def row(self, row):
+        """The row as the file shows it (``row`` unchanged without sheet rows or out of range)."""
+        if row is None or pd.isna(row) or self.sheet_rows is None or not 1 <= int(row) <= len(self.sheet_rows):
+            return row
+        return int(self.sheet_rows[int(row) - 1])
+
+    def header(self, column):
+        """The office's header of contract column ``column`` (the column itself when none)."""
+        return self.headers.get(column, column) if isinstance(column, str) else column
+
+
+def _as_shown(table: pd.DataFrame, layouts: dict, default_file: str) -> pd.DataFrame:
+    """``table`` with its ``row`` (and ``column``) as each row's file shows them; ``row`` as integers."""
+    if table.empty or "row" not in table.columns:
+        return table
+    table = table.copy()
+    files = table["file"] if "file" in table.columns else pd.Series(default_file, index=table.index)
+    plain = FileLayout()
+    rows = [layouts.get(f, plain).row(r) for f, r in zip(files, table["row"])]
+    table["row"] = pd.array([None if r is None or pd.isna(r) else int(r) for r in rows], dtype="Int64")
+    if "column" in table.columns:
+        table["column"] = [layouts.get(f, plain).header(c) for f, c in zip(files, table["column"])]
+    return table
+
+
 def check_enrollment(roster: pd.DataFrame, schools: pd.DataFrame, zones: pd.DataFrame | None,
                      plan: pd.DataFrame | None, year: int, *,
                      town_townships=DEFAULT_TOWN_TOWNSHIPS, roster_file: str = "roster",
-                     plan_file: str = "plan", extra_problems: list[Problem] | None = None
+                     plan_file: str = "plan", extra_problems: list[Problem] | None = None,
+                     roster_layout: FileLayout | None = None, plan_layout: FileLayout | None = None
                      ) -> AutumnResult:
     """Check one autumn's roster against the plan, the zones and the limits.
 
@@ -762,6 +802,10 @@ def check_enrollment(roster: pd.DataFrame, schools: pd.DataFrame, zones: pd.Data
         rows count as rows with a data problem (whatever their severity: the reader reports roster
         rows as warnings and leaves them to this check), and their messages replace this check's
         own for the same row and column. Whole-file problems are ignored here.
+    roster_layout, plan_layout : FileLayout, optional
+        How the roster and plan files show rows and headers: the tables' ``row`` (data_problems,
+        out_of_zone, transfers) become spreadsheet rows and data_problems' ``column`` the office's
+        header. Without them, 1-based data rows and contract names.
 
     Returns
     -------
@@ -770,7 +814,7 @@ def check_enrollment(roster: pd.DataFrame, schools: pd.DataFrame, zones: pd.Data
     sch = _school_tables(schools)
     z = _zone_table(zones)
     p = _plan_table(plan, year, sch, plan_file) if plan is not None else None
-    r, problems = normalise_roster(roster, sch, z, roster_file)
+    r, problems = normalise_roster(roster, sch, z, roster_file, roster_layout)
     if extra_problems:
         problems = _merge_problems(problems, extra_problems, r)
     ok = r[r["ok"]].copy()
@@ -793,6 +837,10 @@ def check_enrollment(roster: pd.DataFrame, schools: pd.DataFrame, zones: pd.Data
     with_problems = read - checked
     assert read == checked + with_problems  # the reconciliation, by construction
     assert with_problems == problems_t["row"].nunique()
+    layouts = {roster_file: roster_layout or FileLayout(), plan_file: plan_layout or FileLayout()}
+    problems_t = _as_shown(problems_t, layouts, roster_file)
+    ooz_t = _as_shown(ooz_t, layouts, roster_file)
+    transfer_t = _as_shown(transfer_t, layouts, roster_file)
     n_classes = len(all_classes)
     n_large = int((all_classes["category"] == "large").sum())
     n_huge = int((all_classes["category"] == "huge").sum())

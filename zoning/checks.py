@@ -38,6 +38,67 @@ class CheckResult:
         return not self.failures
 
 
+class CheckMemo:
+    """What the checks compute from the problem and the scenario alone, kept between calls.
+
+    The pair rules, the roots and anchors of each zone map (:func:`zoning.model.map_pairs`) and the
+    verdict on each zone's pieces depend on the problem, the scenario and the zone's own units, never
+    on the rest of the plan. ``zoning edit`` checks one plan after another on the same problem and
+    scenario, so it hands :func:`run_checks` one memo: the figures are those of a fresh run (the
+    same functions computed the entries; a zone's verdict is keyed by its exact member units), only
+    what an edit did not touch is not computed again. Without a memo each run makes its own.
+    """
+
+    MAX_ZONES = 50_000  # zone verdicts kept before the memo starts afresh
+
+    def __init__(self, problem: ZoningProblem, scenario: Scenario):
+        self.problem, self.scenario = problem, scenario
+        self._anchors: dict = {}
+        self._rules: dict = {}
+        self._zones: dict = {}
+        self._nbrs = None
+        self._comp = None
+
+    def neighbours(self):
+        if self._nbrs is None:
+            self._nbrs = self.problem.neighbours()
+        return self._nbrs
+
+    def components(self):
+        if self._comp is None:
+            self._comp = self.problem.components()
+        return self._comp
+
+    def roots_anchors(self, level: str, start: int) -> tuple[set, set]:
+        """``(roots, anchors)`` as ``{(unit, school)}`` of a zone map (:func:`zoning.model.map_pairs`)."""
+        key = (level, start)
+        if key not in self._anchors:
+            pairs, _ = map_pairs(self.problem, self.scenario, level, start, [])
+            roots = set(zip(pairs.loc[pairs["root"], "unit"], pairs.loc[pairs["root"], "school"]))
+            anchors = set(zip(pairs.loc[pairs["anchor"], "unit"], pairs.loc[pairs["anchor"], "school"]))
+            self._anchors[key] = (roots, anchors)
+        return self._anchors[key]
+
+    def rule_table(self, level: str, start: int, rule: str):
+        """``(rules, allowed set, {(unit, school): (distance_m, verdict of rule)})`` of a zone map."""
+        key = (level, start, rule)
+        if key not in self._rules:
+            rules = pair_rules(self.problem, self.scenario, level, start)
+            table = {(u, s): (d, ok) for u, s, d, ok in zip(rules.pairs["unit"], rules.pairs["school"],
+                                                            rules.pairs["distance_m"], rules.pairs[rule])}
+            self._rules[key] = (rules, rules.allowed_set(), table)
+        return self._rules[key]
+
+    def zone_verdict(self, level: str, start: int, s: int, members: np.ndarray, compute):
+        """The contiguity verdict of one zone, computed once per exact set of member units."""
+        key = (level, start, int(s), members.tobytes())
+        if key not in self._zones:
+            if len(self._zones) >= self.MAX_ZONES:
+                self._zones.clear()
+            self._zones[key] = compute()
+        return self._zones[key]
+
+
 # ------------------------------------------------------------------------------ structure
 def _level_label(level) -> str:
     return policy.LEVEL_NAMES_ZH.get(level, f"“{level}”")
@@ -85,7 +146,12 @@ def check_known_ids(problem: ZoningProblem, assignments: pd.DataFrame) -> CheckR
     res = CheckResult("known_ids", "单元与学校编号有效，学校学段相符")
     units = set(problem.unit_ids)
     sidx = problem.school_index()
-    for row in assignments.itertuples():
+    kinds = {i: problem.school_kind[s] for i, s in sidx.items()}
+    fine = [u in units and k is not None and (lv not in policy.LEVEL_NAMES_ZH or lv in policy.SERVES[k])
+            for u, k, lv in zip(assignments["unit_id"].tolist(),
+                                [kinds.get(str(s)) for s in assignments["school_id"].tolist()],
+                                assignments["level"].tolist())]
+    for row in assignments[~np.asarray(fine, dtype=bool)].itertuples():  # the rows that fail, in order
         if row.unit_id not in units:
             res.failures.append({"unit_id": row.unit_id, "detail": f"未知单元 {row.unit_id}"})
         s = sidx.get(str(row.school_id))
@@ -108,9 +174,9 @@ def check_students_conserved(problem: ZoningProblem, assignments: pd.DataFrame, 
         a = assignments[assignments["level"] == level]
         last = a[a["change_year"] == a["change_year"].max()] if len(a) else a
         got = np.zeros(problem.n_units)
-        for row in last.itertuples():
-            if row.unit_id in uidx:
-                got[uidx[row.unit_id]] += float(row.students)
+        pos = [uidx.get(u, -1) for u in last["unit_id"].tolist()]
+        known = np.asarray(pos, dtype=int) >= 0
+        np.add.at(got, np.asarray(pos, dtype=int)[known], last["students"].to_numpy(float)[known])
         diff = np.flatnonzero(np.abs(got - expected) > 0.5)
         for u in diff:
             res.failures.append({"unit_id": problem.unit_ids[u], "level": level,
@@ -131,7 +197,8 @@ def _new_maps(zones: ZoneMaps, level: str, scenario: Scenario) -> list:
     return [(start, arr) for start, arr in zones.maps[level] if start >= scenario.intake_year]
 
 
-def check_contiguity(problem: ZoningProblem, zones: ZoneMaps, levels, scenario: Scenario) -> CheckResult:
+def check_contiguity(problem: ZoningProblem, zones: ZoneMaps, levels, scenario: Scenario,
+                     memo: CheckMemo | None = None) -> CheckResult:
     """Zones are whole as parents see them: on the adjacency graph (barriers cut it except through a
     crossing, :mod:`geodata.adjacency`) every piece of a zone is anchored as the model defines it
     (:func:`zoning.model.map_pairs`): it holds the school's root (the unit of its current zone, else
@@ -140,39 +207,57 @@ def check_contiguity(problem: ZoningProblem, zones: ZoneMaps, levels, scenario: 
     the other side of a barrier with no crossing between it and its zone is a 飞地: a failure unless
     anchored; anchored pieces are named and counted.
     """
+    memo = memo or CheckMemo(problem, scenario)
     res = CheckResult("contiguity", "片区连片（按桥梁、通道计的相邻关系；孤立单元除外）")
-    nbrs = problem.neighbours()
-    comp = problem.components()
     enclaves = 0
     for level in levels:
         for start, arr in _new_maps(zones, level, scenario):
-            pairs, _ = map_pairs(problem, scenario, level, start, [])
-            roots = set(zip(pairs.loc[pairs["root"], "unit"], pairs.loc[pairs["root"], "school"]))
-            anchors = set(zip(pairs.loc[pairs["anchor"], "unit"], pairs.loc[pairs["anchor"], "school"]))
-            for s in np.unique(arr[arr >= 0]):
-                pieces = zone_pieces(np.flatnonzero(arr == s), nbrs)
-                if len(pieces) < 2:
+            roots, anchors = memo.roots_anchors(level, start)
+            order = np.argsort(arr, kind="stable")
+            sorted_s = arr[order]
+            bounds = np.flatnonzero(np.r_[True, sorted_s[1:] != sorted_s[:-1]]) if len(arr) else []
+            ends = list(bounds[1:]) + [len(arr)]
+            for b, e in zip(bounds, ends):
+                s = int(sorted_s[b])
+                if s < 0:
                     continue
-                main = next((p for p in pieces if any((u, s) in roots for u in p)), max(pieces, key=len))
-                for piece in pieces:
-                    if piece is main or (len(piece) == 1 and not len(nbrs[piece[0]])):
-                        continue  # the zone's main piece, or an island
-                    names = "、".join(problem.unit_names[u] for u in piece[:5]) + (
-                        f" 等 {len(piece)} 个单元" if len(piece) > 5 else "")
-                    where = f"{problem.school_names[s]}（{start} 年起）的{policy.LEVEL_NAMES_ZH[level]}片区"
-                    across = _separation(problem, comp, piece, main)
-                    if any((u, s) in anchors for u in piece) or any((u, s) in roots for u in piece):
-                        enclaves += 1
-                        res.notes.append(f"{where}有一块飞地：{names}{across}（现行片区已有、锁定或别无可选，予以保留）")
-                        continue
-                    res.failures.append({
-                        "school_id": problem.school_ids[s], "level": level, "year": int(start),
-                        "unit_id": ",".join(problem.unit_ids[u] for u in piece),
-                        "detail": f"{where}分成 {len(pieces)} 块：{names} 与片区主体不相连{across}",
-                    })
+                members = order[b:e]
+                failures, notes = memo.zone_verdict(
+                    level, start, s, members,
+                    lambda: _zone_verdict(problem, memo, level, start, s, members, roots, anchors))
+                res.failures.extend(failures)
+                res.notes.extend(notes)
+                enclaves += len(notes)
     if enclaves:
         res.notes.insert(0, f"保留的飞地共 {enclaves} 块")
     return res
+
+
+def _zone_verdict(problem: ZoningProblem, memo: CheckMemo, level: str, start: int, s: int,
+                  members: np.ndarray, roots: set, anchors: set) -> tuple[list, list]:
+    """Failures and notes (one per kept 飞地) of one zone: its pieces not anchored to the root."""
+    nbrs = memo.neighbours()
+    pieces = zone_pieces(members, nbrs)
+    failures, notes = [], []
+    if len(pieces) < 2:
+        return failures, notes
+    main = next((p for p in pieces if any((u, s) in roots for u in p)), max(pieces, key=len))
+    for piece in pieces:
+        if piece is main or (len(piece) == 1 and not len(nbrs[piece[0]])):
+            continue  # the zone's main piece, or an island
+        names = "、".join(problem.unit_names[u] for u in piece[:5]) + (
+            f" 等 {len(piece)} 个单元" if len(piece) > 5 else "")
+        where = f"{problem.school_names[s]}（{start} 年起）的{policy.LEVEL_NAMES_ZH[level]}片区"
+        across = _separation(problem, memo.components(), piece, main)
+        if any((u, s) in anchors for u in piece) or any((u, s) in roots for u in piece):
+            notes.append(f"{where}有一块飞地：{names}{across}（现行片区已有、锁定或别无可选，予以保留）")
+            continue
+        failures.append({
+            "school_id": problem.school_ids[s], "level": level, "year": int(start),
+            "unit_id": ",".join(problem.unit_ids[u] for u in piece),
+            "detail": f"{where}分成 {len(pieces)} 块：{names} 与片区主体不相连{across}",
+        })
+    return failures, notes
 
 
 def _separation(problem: ZoningProblem, comp: np.ndarray, piece: list, main: list) -> str:
@@ -216,17 +301,15 @@ def check_open_schools(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenar
     return res
 
 
-def _breaks(problem: ZoningProblem, scenario: Scenario, level: str, start: int, arr: np.ndarray, rule: str):
+def _breaks(problem: ZoningProblem, scenario: Scenario, level: str, start: int, arr: np.ndarray, rule: str,
+            memo: CheckMemo | None = None):
     """Units of a map whose pair breaks ``rule`` ("within_cap" or "barrier_ok") as
     :func:`zoning.pairs.pair_rules` defines it: ``[(unit, school, distance_m, limit_m)]``.
 
     A pair the rules allow (the current zone, a lock, a unit's fallback) breaks nothing; a pair to a
     usable school that the problem does not list is judged by its straight-line distance.
     """
-    rules = pair_rules(problem, scenario, level, start)
-    allowed = rules.allowed_set()
-    table = {(u, s): (d, ok) for u, s, d, ok in zip(rules.pairs["unit"], rules.pairs["school"],
-                                                    rules.pairs["distance_m"], rules.pairs[rule])}
+    rules, allowed, table = (memo or CheckMemo(problem, scenario)).rule_table(level, start, rule)
     out = []
     for u in np.flatnonzero(arr >= 0):
         s = int(arr[u])
@@ -240,14 +323,15 @@ def _breaks(problem: ZoningProblem, scenario: Scenario, level: str, start: int, 
     return out
 
 
-def check_distance_caps(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario, levels) -> CheckResult:
+def check_distance_caps(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario, levels,
+                        memo: CheckMemo | None = None) -> CheckResult:
     """Trips within the unit's distance limit (:func:`zoning.pairs.distance_limits`): the absolute
     cap and the cap relative to the current trip, never below the nearest usable school; the
     current zone and locks are exempt."""
     res = CheckResult("distance_caps", "上学距离不超过上限（最近的学校除外）")
     for level in levels:
         for start, arr in _new_maps(zones, level, scenario):
-            for u, s, d, limit in _breaks(problem, scenario, level, start, arr, "within_cap"):
+            for u, s, d, limit in _breaks(problem, scenario, level, start, arr, "within_cap", memo):
                 res.failures.append({
                     "unit_id": problem.unit_ids[u], "school_id": problem.school_ids[s], "level": level,
                     "detail": f"{problem.unit_names[u]} 到 {problem.school_names[s]} {d / 1000:.2f} 公里，超过上限 {limit / 1000:.2f} 公里",
@@ -275,14 +359,15 @@ def check_locks(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario, lev
     return res
 
 
-def check_barriers(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario, levels) -> CheckResult:
+def check_barriers(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenario, levels,
+                   memo: CheckMemo | None = None) -> CheckResult:
     """No primary pupil is sent across a barrier without a crossing (unless the scenario allows it);
     the current zone, a lock and a unit's only choice are exempt (:func:`zoning.pairs.pair_rules`)."""
     res = CheckResult("barriers", "小学生上学不穿越铁路、干道、水渠等障碍")
     if "primary" not in levels or scenario.barrier_rule != "forbid":
         return res
     for start, arr in _new_maps(zones, "primary", scenario):
-        for u, s, _, _ in _breaks(problem, scenario, "primary", start, arr, "barrier_ok"):
+        for u, s, _, _ in _breaks(problem, scenario, "primary", start, arr, "barrier_ok", memo):
             res.failures.append({"unit_id": problem.unit_ids[u], "school_id": problem.school_ids[s],
                                  "detail": f"{problem.unit_names[u]} 的小学生到 {problem.school_names[s]} 要穿越障碍且附近没有通道"})
     return res
@@ -402,8 +487,10 @@ def zones_from_assignments(problem: ZoningProblem, assignments: pd.DataFrame, le
             seq.append((problem.base_year + 1, problem.current[level].copy()))
         for y in years:
             arr = np.full(problem.n_units, -1, dtype=int)
-            for row in a[a["change_year"] == y].itertuples():
-                u, s = uidx.get(row.unit_id), sidx.get(str(row.school_id))
+            rows = a[a["change_year"] == y]
+            us = [uidx.get(u) for u in rows["unit_id"].tolist()]
+            ss = [sidx.get(str(s)) for s in rows["school_id"].tolist()]
+            for u, s in zip(us, ss):  # in row order: a unit listed twice keeps its last row
                 if u is not None and s is not None:
                     arr[u] = s
             seq.append((y, arr))
@@ -411,22 +498,30 @@ def zones_from_assignments(problem: ZoningProblem, assignments: pd.DataFrame, le
     return ZoneMaps(maps)
 
 
-def run_checks(problem: ZoningProblem, assignments: pd.DataFrame, scenario: Scenario):
-    """Run every check; returns (results, zones, projection, ledger)."""
+def run_checks(problem: ZoningProblem, assignments: pd.DataFrame, scenario: Scenario,
+               memo: CheckMemo | None = None, ledger_of=None):
+    """Run every check; returns (results, zones, projection, ledger).
+
+    ``memo`` (:class:`CheckMemo`) keeps what depends on the problem and the scenario only between
+    calls on the same pair (``zoning edit``); ``ledger_of(projection)`` may stand in for
+    :func:`zoning.projection.ledger` when it returns the same table (the editor recomputes only the
+    schools whose projected figures changed).
+    """
+    memo = memo or CheckMemo(problem, scenario)
     levels = [lv for lv in scenario.levels if lv in set(assignments["level"])]
     zones = zones_from_assignments(problem, assignments, levels)
     proj = project(problem, zones, scenario.years)
-    led = make_ledger(problem, proj)
+    led = (ledger_of or (lambda pr: make_ledger(problem, pr)))(proj)
     results = [
         check_assigned_once(problem, assignments, list(scenario.levels)),
         check_known_ids(problem, assignments),
         check_students_conserved(problem, assignments, proj, levels),
         check_open_schools(problem, zones, scenario, levels),
-        check_contiguity(problem, zones, levels, scenario) if scenario.contiguity
+        check_contiguity(problem, zones, levels, scenario, memo) if scenario.contiguity
         else CheckResult("contiguity", "片区连片（未要求）"),
-        check_distance_caps(problem, zones, scenario, levels),
+        check_distance_caps(problem, zones, scenario, levels, memo),
         check_locks(problem, zones, scenario, levels),
-        check_barriers(problem, zones, scenario, levels),
+        check_barriers(problem, zones, scenario, levels, memo),
     ]
     results += check_limits(problem, led, scenario)
     return results, zones, proj, led

@@ -171,3 +171,77 @@ def explain_violations(problem: ZoningProblem, failures: list, ledger: pd.DataFr
             "detail": f["detail"], "fix": fix,
         })
     return out
+
+
+def cap_blocks(problem, scenario, zones, steady: dict) -> list[dict]:
+    """Why a school stays over a limit in the steady state, when a distance cap is the cause.
+
+    For each school over (``steady["over"]``, from the plan's steady-state metrics): the schools of
+    the level with room then, and the units of its zone. When no such unit has an allowed pair
+    (:func:`zoning.pairs.pair_rules`) to a school with room, the caps block every fix: ``cap_km``
+    is the smallest cap that opens one (the shortest such trip), ``fixes`` the pupils it would take
+    off (no more than the excess and the room). Otherwise the fix is within the caps and the
+    stability rule or contiguity held it back (``cap_km`` None). Returns one dict per school over:
+    ``school_id, name, level, over_by, cap_km, fixes, to, detail`` (Chinese).
+    """
+    out = []
+    records = {r["school_id"]: r for r in steady.get("schools", [])}
+    cap = problem.size_cap()
+    sidx = problem.school_index()
+    for r in steady.get("over", []):
+        s = sidx.get(r["school_id"])
+        level = r.get("level")
+        if s is None or level not in scenario.levels:
+            continue
+        zh = policy.LEVEL_NAMES_ZH[level]
+        arr = zones.final(level)
+        members = np.flatnonzero(arr == s)
+        room = {}
+        for t in np.flatnonzero(problem.usable(level, scenario.horizon, scenario.horizon)).tolist():
+            rec = records.get(problem.school_ids[t])
+            if t == s or rec is None or rec.get("level") != level:
+                continue
+            free = (cap[t] - rec["steady_students"]) if np.isfinite(cap[t]) else np.inf
+            if free > 0:
+                room[t] = free
+        over_by = int(r.get("over_by") or 0)
+        base = {"school_id": r["school_id"], "name": r["name"], "level": level, "over_by": over_by,
+                "cap_km": None, "fixes": 0, "to": None}
+        if not room or not len(members):
+            out.append(dict(base, detail=f"{r['name']}稳态仍超限：附近没有有余量的{zh}学校，需扩建或新建学校"))
+            continue
+        rules = pair_rules(problem, scenario, level, scenario.intake_year)
+        allowed = rules.allowed_set()
+        n_grades = len(policy.LEVEL_GRADES[level])
+        pupils = problem.entrants(level, scenario.horizon) * n_grades
+        dist = {(int(u), int(t)): float(d) for u, t, d in zip(rules.pairs["unit"], rules.pairs["school"],
+                                                              rules.pairs["distance_m"])}
+        open_fix = [(u, t) for u in members.tolist() for t in room if (u, t) in allowed]
+        if open_fix:
+            names = "、".join(dict.fromkeys(problem.school_names[t] for _, t in open_fix))
+            out.append(dict(base, detail=(
+                f"{r['name']}稳态仍超限 {over_by} 人：距离上限内有余量的学校（{names}）可接收其片区单元，"
+                f"但默认只为化解当年超限调整单元、且片区须连片；如需化解稳态超额，可尝试在 scenario.toml 写 "
+                f"reoptimise = true 或锁定单元到有余量的学校")))
+            continue
+        trips = []
+        for u in members.tolist():
+            for t in room:
+                d = dist.get((u, t))
+                if d is None and problem.unit_xy is not None and problem.school_xy is not None:
+                    d = float(np.hypot(*(problem.unit_xy[u] - problem.school_xy[t])))
+                if d is not None:
+                    trips.append((d, u, t))
+        if not trips:
+            out.append(dict(base, detail=f"{r['name']}稳态仍超限：片区单元到有余量的{zh}学校没有可用的上学距离"))
+            continue
+        trips.sort()
+        d0, _, t0 = trips[0]
+        x_km = float(np.ceil(d0 / 100.0) / 10.0)
+        reached = {u for d, u, t in trips if d <= x_km * 1000.0 + 1e-6 and t == t0}
+        fixes = int(min(over_by, room[t0], round(float(sum(pupils[u] for u in reached)))))
+        out.append(dict(base, cap_km=x_km, fixes=fixes, to=str(problem.school_ids[t0]), detail=(
+            f"{r['name']}稳态仍超限 {over_by} 人，因为距离上限挡住了所有改划：放宽{zh}距离上限到 {x_km:.1f} 公里"
+            f"可消除超额 {fixes} 人（片区单元可改去有余量的{problem.school_names[t0]}）；"
+            f"或用 zoning plan --relax-caps（scenario.toml 的 [caps.{level}] relax = true）")))
+    return out

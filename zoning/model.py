@@ -69,6 +69,7 @@ log = logging.getLogger(__name__)
 PENALTY_BROKEN_LIMIT = 1.0e6  # per limit broken (school, year, kind)
 PENALTY_PER_STUDENT = 2.0e3  # per pupil over a size/capacity limit
 PENALTY_PER_CLASS = 9.0e4  # per class without a classroom
+PENALTY_BEYOND_CAP = 10.0  # soft caps: per pupil-km beyond the cap, times the distance weight
 PENALTY_EXEMPTION = 1.0e4  # per unit joining a zone without a closer neighbour in it
 MAX_CUT_ROUNDS = 12
 EPS_DISTANCE = 0.01  # per km, so that units without children still get the nearest school
@@ -380,6 +381,10 @@ def pair_costs(problem: ZoningProblem, scenario: Scenario, pairs: pd.DataFrame, 
         detached = detached_pairs(problem, pairs, level)
         penalised = (pairs["crosses_barrier"].to_numpy(bool) & (scenario.barrier_rule == "penalise")) | detached
         costs["barrier"] = (wt.barrier * (w + 1.0), penalised)
+    if "beyond_m" in pairs:
+        beyond = pairs["beyond_m"].to_numpy(float) / 1000.0
+        if (beyond > 0).any():
+            costs["beyond_cap"] = (PENALTY_BEYOND_CAP * wt.distance * (w + 1.0) * beyond, beyond > 0)
     return costs
 
 
@@ -442,6 +447,9 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None, reduc
             move_terms.update(_terms(xs, *parts["moved"]))
             if "barrier" in parts:
                 barrier_terms.update(_terms(xs, *parts["barrier"]))
+            if "beyond_cap" in parts:
+                barrier_terms.update({v: barrier_terms.get(v, 0.0) + c for v, c in
+                                      _terms(xs, *parts["beyond_cap"]).items()})
             # one school per unit and level
             for u, rws in _groups(units):
                 prob += pulp.LpConstraint(
@@ -514,20 +522,51 @@ def build_model(problem: ZoningProblem, scenario: Scenario, progress=None, reduc
 
 def _require_candidates(problem: ZoningProblem, scenario: Scenario, maps: list) -> None:
     """Every unit has a candidate school of each level before the solve, else one error naming
-    every such unit and the fix (never a plan that leaves a unit without a school)."""
+    every such unit and the fix (never a plan that leaves a unit without a school). When the level
+    has no school at all, or many units lack one, the problem is given once for the level (not once
+    per unit)."""
     problems = []
     for spec in maps:
         for level in scenario.levels:
             have = np.zeros(problem.n_units, dtype=bool)
             have[spec.pairs[level]["unit"].to_numpy()] = True
-            for u in np.flatnonzero(~have).tolist():
+            missing = np.flatnonzero(~have).tolist()
+            if not missing:
+                continue
+            zh = policy.LEVEL_NAMES_ZH[level]
+            if not problem.serves(level).any() or len(missing) > MANY_UNITS:
+                problems.append(_level_problem(problem, scenario, level, spec.start, missing))
+                continue
+            for u in missing:
                 problems.append(Problem(
                     "units", u + 1, str(problem.unit_ids[u]), f"{level}_school",
-                    f"{problem.unit_names[u]}在{policy.LEVEL_NAMES_ZH[level]}（{spec.start} 年起）没有任何可选学校",
+                    f"{problem.unit_names[u]}在{zh}（{spec.start} 年起）没有任何可选学校",
                     f"检查该学段学校的开办/停办年份、学段与位置；或在 scenario.toml 的 [locks] 为它指定学校"
                     f"（{problem.unit_ids[u]} = \"学校代码\"），或放宽 [caps.{level}] max_km"))
     if problems:
         raise DataError(problems)
+
+
+MANY_UNITS = 10  # more units than this without a candidate of a level: one problem for the level
+
+
+def _level_problem(problem: ZoningProblem, scenario: Scenario, level: str, start: int, missing: list) -> Problem:
+    """One problem for a level many units (or all) cannot be zoned for: why, and the fix."""
+    zh = policy.LEVEL_NAMES_ZH[level]
+    others = [lv for lv in scenario.levels if lv != level]
+    only = (f"只规划其他学段（命令行加 --level {others[0]}，或 scenario.toml 写 levels = [\"{others[0]}\"]）"
+            if len(others) == 1 else "")
+    shown = "、".join(str(problem.unit_names[u]) for u in missing[:5])
+    if not problem.serves(level).any():
+        detail = f"学校表中没有任何招收{zh}的学校，{len(missing)} 个单元（{shown} 等）都无法划入{zh}片区"
+        fix = "；".join(x for x in (only, f"或在学校表中补上{zh}学校（level 填 {level} 或 nine_year）") if x)
+        return Problem("schools", None, None, "level", detail, fix)
+    open_ = problem.usable(level, start, scenario.horizon)
+    detail = (f"{len(missing)} 个单元（{shown} 等）在{zh}（{start} 年起）没有任何可选学校"
+              f"（{int(open_.sum())} 所{zh}学校在新片区执行期间一直招生）")
+    fix = (f"放宽 scenario.toml 的 [caps.{level}] max_km / max_ratio，检查{zh}学校的位置与开办/停办年份"
+           + (f"；或{only}" if only else ""))
+    return Problem("units", None, None, f"{level}_school", detail, fix)
 
 
 def _settle_units(problem: ZoningProblem, scenario: Scenario, spec: MapSpec, costs: dict, weights: dict,
@@ -914,3 +953,62 @@ def zone_objective(model: Model, zones: ZoneMaps) -> float | None:
     finally:
         for v, lo, up in fixings:
             v.lowBound, v.upBound = lo, up
+
+
+def current_repaired(model: Model, deadline: float, progress=None) -> Solution | None:
+    """The fallback plan: the current zones (a unit whose current school is no candidate goes to its
+    nearest candidate), classes and slacks solved for them, then improved by the neighbourhood
+    repair (:func:`zoning.polish.polish`) until ``deadline`` (``time.perf_counter()``). Every step
+    keeps the model's rows (contiguity and the separator cuts added so far), so the plan is as whole
+    as the current zones are. None when HiGHS finds no solution even for that start.
+    """
+    sc = model.scenario.solver
+    t0 = _time.perf_counter()
+    arr = highs.lp_arrays(model.prob)
+    cols = model_columns(model, arr)
+    options = {"output_flag": False, "time_limit": max(deadline - t0, 5.0)}
+    values = current_start(model, arr, cols, options, sc.threads)
+    if values is None:
+        return None
+    before = float(arr.cost @ values) + arr.offset
+    lines: list[str] = []
+    if deadline - _time.perf_counter() > 1.0:
+        values, lines = polish(model, arr, cols, values, deadline, gap=sc.gap, threads=sc.threads,
+                               heuristic_effort=sc.heuristic_effort, progress=progress)
+    highs.write_values(arr, values)
+    objective = float(arr.cost @ values) + arr.offset
+    summary = (f"自现行片区起邻域修补 {len(lines)} 步，目标值 {before:,.2f} → {objective:,.2f}，"
+               f"{_time.perf_counter() - t0:.1f} 秒")
+    log.info(summary)
+    result = SolveResult("current_repaired", None, objective, None, _time.perf_counter() - t0, sc.name, "",
+                         "\n".join(lines), summary, repair=summary)
+    slacks = [dict(sl, value=float(sl["var"].varValue or 0.0)) for sl in model.slacks
+              if (sl["var"].varValue or 0.0) > 1e-6]
+    parts = {k: float(pulp.value(e) or 0.0) for k, e in model.terms.items()}
+    final_pairs = {lv: model.maps[-1].pairs[lv] for lv in model.maps[-1].pairs}
+    return Solution(_extract_zones(model), result, slacks, parts, model.notes, final_pairs, "")
+
+
+def current_mended(model: Model) -> ZoneMaps:
+    """The last resort: the current zones as they are, a unit whose current school is no candidate
+    of a map (closing, not serving the level) at its nearest candidate. No solve."""
+    problem = model.problem
+    maps = {}
+    for level in policy.LEVELS:
+        seq = []
+        for spec in model.maps:
+            if level not in spec.pairs:
+                continue
+            pairs = spec.pairs[level]
+            u, s = pairs["unit"].to_numpy(), pairs["school"].to_numpy()
+            cur = problem.current[level][u] == s
+            arr = np.full(problem.n_units, -1, dtype=int)
+            pick = first_pair_of_each_unit(u, ~cur, pairs["distance_m"].to_numpy(float), s)
+            arr[u[pick]] = s[pick]
+            seq.append((spec.start, arr))
+        if not seq:
+            seq = [(model.scenario.intake_year, problem.current[level].copy())]
+        if model.scenario.intake_year > problem.base_year + 1:
+            seq.insert(0, (problem.base_year + 1, problem.current[level].copy()))
+        maps[level] = seq
+    return ZoneMaps(maps)

@@ -43,6 +43,9 @@ class PairRules:
         return set(zip(p["unit"].tolist(), p["school"].tolist()))
 
 
+RELAX_NEAREST = 3  # with soft caps, a unit's nearest usable schools beyond the caps stay candidates
+
+
 def usable_schools(problem: ZoningProblem, scenario: Scenario, level: str, start_year: int) -> np.ndarray:
     """Schools a map of ``level`` in force from ``start_year`` to the horizon may zone units to."""
     return problem.usable(level, start_year, scenario.horizon)
@@ -86,6 +89,11 @@ def pair_rules(problem: ZoningProblem, scenario: Scenario, level: str, start_yea
     d = p["distance_m"].to_numpy(float)
     is_cur = p["is_current"].to_numpy()
     within = d <= limit[units]
+    soft = np.zeros(len(p), dtype=bool)
+    if getattr(scenario.caps[level], "relax", False):
+        rank = p.assign(_d=d).groupby("unit")["_d"].rank(method="first").to_numpy()
+        soft = ~within & (rank <= RELAX_NEAREST)
+        within = within | soft
     barrier_ok = np.ones(len(p), dtype=bool)
     if level == "primary" and scenario.barrier_rule == "forbid":
         barrier_ok = ~p["crosses_barrier"].to_numpy(bool)
@@ -101,7 +109,7 @@ def pair_rules(problem: ZoningProblem, scenario: Scenario, level: str, start_yea
     fallback = np.zeros(len(p), dtype=bool)
     fallback[p.index.get_indexer(back.index)] = True
     p = p.assign(is_lock=is_lock, within_cap=within, barrier_ok=barrier_ok, fallback=fallback,
-                 allowed=keep | fallback)
+                 allowed=keep | fallback, beyond_m=np.where(soft, d - np.minimum(limit[units], d), 0.0))
     return PairRules(p, usable, limit, locks)
 
 

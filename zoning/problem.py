@@ -82,6 +82,9 @@ class ZoningProblem:
     #: Optional extra enrollment ceiling per school (e.g. to keep per-student area indicators);
     #: ``inf`` where none. Applied like the size limit from the first intake on.
     ceiling: np.ndarray | None = None
+    #: ``i, j, barrier``: adjacency edges a barrier cuts with no crossing between the two units
+    #: (:mod:`geodata.adjacency`); the checker names the barrier of a 飞地 from them. None when unknown.
+    barrier_cuts: pd.DataFrame | None = None
 
     def size_cap(self) -> np.ndarray:
         """The enrollment a school may reach: size limit, seat capacity and any extra ceiling
@@ -194,10 +197,14 @@ class ZoningProblem:
     @classmethod
     def from_tables(cls, tables, scenario: Scenario) -> "ZoningProblem":
         """Build from :class:`geodata.tables.ZoningTables` (plain DataFrames)."""
-        return cls.from_frames(
+        problem = cls.from_frames(
             tables.units, tables.schools, tables.adjacency, tables.pairs, scenario,
             notes=list(getattr(tables, "meta", {}).get("notes", [])),
         )
+        cuts = getattr(tables, "barrier_cuts", None)
+        if cuts is not None:
+            problem.barrier_cuts = cuts[["i", "j", "barrier"]].reset_index(drop=True)
+        return problem
 
     @classmethod
     def from_frames(cls, units: pd.DataFrame, schools: pd.DataFrame, adjacency: pd.DataFrame,

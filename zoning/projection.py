@@ -160,7 +160,7 @@ def project(problem: ZoningProblem, zones: ZoneMaps, years: list[int]) -> Projec
 
 
 def ledger(problem: ZoningProblem, proj: Projection, target_year: int | None = None,
-           include_base: bool = True) -> pd.DataFrame:
+           include_base: bool = True, schools=None) -> pd.DataFrame:
     """The ledger: one row per school and year (SPEC §3), with the limits checked.
 
     The flags are the kernel's rules (:mod:`zoning.policy`), the ones the checker judges by:
@@ -171,6 +171,8 @@ def ledger(problem: ZoningProblem, proj: Projection, target_year: int | None = N
     not used (kept for callers). ``intake_seats`` and
     ``intake_classes`` are what the school can offer the entering grade(s) that year: the classrooms
     not taken by the grades that stay, times the class limit, bounded by the size limit.
+    ``schools`` (positions, ascending) limits the rows to those schools: each school's rows depend on
+    its own projected figures only (the editor recomputes the schools an edit changed).
     """
     rows = []
     teaches = problem.teaches()
@@ -186,7 +188,7 @@ def ledger(problem: ZoningProblem, proj: Projection, target_year: int | None = N
         years = [problem.base_year] + years
         all_students = np.concatenate([bs[:, None, :], proj.students], axis=1)
         all_classes = np.concatenate([bc[:, None, :], proj.classes], axis=1)
-    for s in range(problem.n_schools):
+    for s in (range(problem.n_schools) if schools is None else schools):
         for yi, year in enumerate(years):
             st = all_students[s, yi]
             cl = all_classes[s, yi]
@@ -223,8 +225,10 @@ def ledger(problem: ZoningProblem, proj: Projection, target_year: int | None = N
                 "intake_classes": icls if is_open else 0,
                 "utilisation": round(total / limit, 3) if np.isfinite(limit) and limit > 0 else None,
             }
+            whole = sum(whole_pupils(st, teaches[s] & _LEVEL_MASK[lv]) for lv in policy.LEVELS)
+            row["students"] = int(whole.sum())  # the grades add up to the row (per level rounded)
             for g in range(1, 10):
-                row[f"students_g{g}"] = int(round(st[g - 1])) if teaches[s, g - 1] else 0
+                row[f"students_g{g}"] = int(whole[g - 1])
             for g in range(1, 10):
                 row[f"classes_g{g}"] = int(cl[g - 1]) if teaches[s, g - 1] else 0
             rows.append(row)
@@ -245,6 +249,33 @@ def ledger(problem: ZoningProblem, proj: Projection, target_year: int | None = N
         first[sid] = first_year
     df["first_year_within_limits"] = df["school_id"].map(first).astype("Int64")
     return df
+
+
+_LEVEL_MASK = {lv: np.isin(np.arange(1, 10), policy.LEVEL_GRADES[lv]) for lv in policy.LEVELS}
+
+
+def whole_pupils(values: np.ndarray, taught: np.ndarray) -> np.ndarray:
+    """Whole pupils per grade that add up to the rounded total of ``values[taught]`` (largest remainder).
+
+    The ledger rounds each school and level this way, so a school's whole pupils per level keep its
+    total within half a pupil (the reconciliation's tolerance, :mod:`zoning.reconcile`).
+
+    Each taught grade gets the floor of its (fractional) pupils; the pupils still missing to reach
+    ``round(total)`` go one each to the grades with the largest remainders (ties: lower grade
+    first), so the grades of a ledger row always add up to its ``students``. Grades not taught are 0.
+    """
+    vals = np.where(taught, np.asarray(values, dtype=float), 0.0)
+    total = int(round(float(vals.sum())))
+    floors = np.floor(vals + 1e-9)
+    missing = total - int(floors.sum())
+    idx = np.flatnonzero(taught)
+    order = idx[np.argsort(-(vals - floors)[idx], kind="stable")]
+    out = floors.copy()
+    if missing > 0 and len(order):
+        out[order[:missing]] += 1
+    elif missing < 0 and len(order):
+        out[order[::-1][:-missing]] -= 1
+    return out.astype(int)
 
 
 def intake_offer(problem: ZoningProblem, s: int, year: int, students: np.ndarray, classes: np.ndarray):

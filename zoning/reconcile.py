@@ -3,7 +3,8 @@
 For the base year, each school's pupils as read (its ``enrolled_g*``, or its current zone's pupils
 when the schools table gives none) must equal the pupils the ledger starts from; each level's pupils
 living in the units must equal those the model counts; households read = counted + outside units +
-unusable. A gap beyond rounding (half a pupil per grade cell of the ledger) is an error that says
+unusable. A gap beyond rounding (half a pupil per school and level: the ledger's whole pupils keep
+each school's total, :func:`zoning.projection.whole_pupils`) is an error that says
 where the pupils went — never a pass. Plain tables in, plain tables out.
 """
 from __future__ import annotations
@@ -145,14 +146,13 @@ def reconcile(schools: pd.DataFrame, units: pd.DataFrame, *, rule: str = "school
                     modelled_s[k] = float(_level_sum(base.loc[[s]], "students_g", level).sum())
                 elif serves[k]:
                     modelled_s[k] = 0.0
-        n_cells = len(policy.LEVEL_GRADES[level])
         for k, s in enumerate(sid):
             if not serves[k] and read_s[k] == 0:
                 continue
             gap = modelled_s[k] - read_s[k] if not np.isnan(modelled_s[k]) else np.nan
             school_rows.append({"school_id": s, "name": schools["name"].iat[k], "level": level,
                                 "read": read_s[k], "modelled": modelled_s[k], "gap": gap})
-            if not np.isnan(gap) and abs(gap) > _HALF * n_cells:
+            if not np.isnan(gap) and abs(gap) > _HALF:
                 gaps.append(f"{schools['name'].iat[k]}（{s}）{policy.LEVEL_NAMES_ZH[level]}基年在校生读入 "
                             f"{read_s[k]:,.1f} 人，台账为 {modelled_s[k]:,.1f} 人")
         in_zoned = float(unit_read[zoned].sum())

@@ -128,6 +128,9 @@ class Caps:
     max_ratio: float = 2.5
     free_km: float = 1.5
     k_nearest: int = 6
+    #: soft caps (``zoning plan --relax-caps``): the nearest ``RELAX_NEAREST`` usable schools of a
+    #: unit stay candidates beyond the caps, at a penalty per pupil-km beyond (zoning.model)
+    relax: bool = False
 
 
 @dataclass
@@ -381,7 +384,7 @@ TABLES: dict[str, tuple[type, dict[str, Check]]] = {
 }
 CAPS: dict[str, Check] = {
     "max_km": number(0, 200, lo_open=True, unit="（公里）"), "max_ratio": number(1),
-    "free_km": number(0, 200, unit="（公里）"), "k_nearest": integer(1, 50),
+    "free_km": number(0, 200, unit="（公里）"), "k_nearest": integer(1, 50), "relax": boolean,
 }
 #: top-level settings that may be left out (None)
 OPTIONAL = {"first_intake", "second_change_year", "solver.threads"}

@@ -30,6 +30,17 @@ function yesno(v) { return v === true || v === "True" || v === "true" || v === 1
 // No flag, no link in the corner: Leaflet's attribution prefix is removed on every page.
 if (map.attributionControl) { map.attributionControl.setPrefix(false); }
 
+// Scale bar: metric only (no miles or feet), in 米 / 公里.
+(function () {
+  var scale = L.control.scale({metric: true, imperial: false, maxWidth: 120, position: "bottomleft"});
+  scale._updateMetric = function (maxMeters) {
+    var meters = this._getRoundNum(maxMeters);
+    var label = meters < 1000 ? meters + " 米" : (meters / 1000) + " 公里";
+    this._updateScale(this._mScale, label, meters / maxMeters);
+  };
+  scale.addTo(map);
+})();
+
 if (DATA.icons) {
   L.Icon.Default.imagePath = "";
   L.Icon.Default.mergeOptions(DATA.icons);

@@ -182,20 +182,28 @@ function key(s) {
   return k;
 }
 
-// How well a name (or alias) answers the query: 0 best, -1 not at all.
-function nameScore(name, q, kq) {
+// How well a query answers a name or an alias, in tiers (smaller is better; -1 not at all):
+// the name exactly, the name without its 小区/花园/村 suffix, the name's start, part of the name.
+// An exact name always beats a suffix-stripped one: 东城家园 finds 东城家园, not 东城花园.
+var TIER = {exact: 0, exactAlias: 1, key: 2, keyAlias: 3, schoolAddress: 3.5, numbered: 4,
+            prefix: 5, prefixAlias: 6, part: 7, partAlias: 8, street: 9};
+
+function nameTier(name, q, kq, alias) {
   var n = norm(name), kn = key(name);
   if (!n) { return -1; }
-  if (n === q || kn === kq) { return 0; }
-  if (n.indexOf(q) === 0 || kn.indexOf(kq) === 0) { return 1; }
-  if (n.indexOf(q) >= 0 || (kq && kn.indexOf(kq) >= 0)) { return 2; }
+  if (n === q) { return alias ? TIER.exactAlias : TIER.exact; }
+  if (kn === kq) { return alias ? TIER.keyAlias : TIER.key; }
+  if (n.indexOf(q) === 0 || kn.indexOf(kq) === 0) { return alias ? TIER.prefixAlias : TIER.prefix; }
+  if (n.indexOf(q) >= 0 || (kq && kn.indexOf(kq) >= 0)) { return alias ? TIER.partAlias : TIER.part; }
   if (kn.length >= 2 && q.indexOf(kn) === 0) {  // e.g. 平罗花园小区3号楼, not 鼓楼南街101号 for 鼓楼小区
     var rest = q.slice(kn.length);
     SUFFIXES.forEach(function (sfx) { if (rest.indexOf(sfx) === 0) { rest = rest.slice(sfx.length); } });
-    if (rest === "" || /^\d/.test(rest)) { return 2; }
+    if (rest === "" || /^\d/.test(rest)) { return alias ? TIER.partAlias : TIER.part; }
   }
   return -1;
 }
+
+function better(a, b) { return b < 0 || (a >= 0 && a < b); }
 
 function parseQuery(q) {
   var m = q.match(/^(.*?)(\d+)号?/);
@@ -215,27 +223,56 @@ function addressMatch(entry, q, pq) {
   return q.length >= 2 && norm(entry.text).indexOf(q) >= 0;
 }
 
-function matches(raw) {
+function unitMatch(u, q, kq, pq) {
+  var best = nameTier(u.name, q, kq, false), via = null;
+  if (best < 0 && norm(u.township + u.name).indexOf(q) >= 0) { best = TIER.part; }
+  (u.aliases || []).forEach(function (a) {
+    var t = nameTier(a, q, kq, true);
+    if (t >= 0 && better(t, best)) { best = t; via = "别名：" + a; }
+  });
+  // a street and house number inside a unit's range beats a name merely contained in the query
+  var addrTier = (pq && pq.street) ? TIER.numbered : TIER.street;
+  (u.addresses || []).forEach(function (a) {
+    if (better(addrTier, best) && addressMatch(a, q, pq)) { best = addrTier; via = "地址：" + a.text; }
+  });
+  return best < 0 ? null : {kind: "unit", item: u, score: best, via: via};
+}
+
+// A school is found by its name and by its own address (城关镇鼓楼南街1号, or 鼓楼南街1号).
+function schoolMatch(s, q, kq) {
+  var best = nameTier(s.name, q, kq, false), via = null;
+  var addr = norm(s.address);
+  if (addr && q.length >= 3) {
+    var t = -1;
+    if (addr === q || (q.length >= 4 && addr.slice(-q.length) === q) || q.slice(-addr.length) === addr) { t = TIER.schoolAddress; }
+    else if (q.length >= 3 && addr.indexOf(q) >= 0) { t = TIER.street; }
+    if (t >= 0 && better(t, best)) { best = t; via = "地址：" + s.address; }
+  }
+  return best < 0 ? null : {kind: "school", item: s, score: best, via: via};
+}
+
+function searchable(s) { return LEVELS.some(function (lv) { return serves(s, lv); }); }
+
+// Every unit and school the query finds, best first; equal scores keep their order in the data
+// but are never decided silently (see the Enter handler).
+function search(raw) {
   var q = norm(raw);
   if (!q) { return []; }
   var kq = key(raw), pq = parseQuery(q);
-  var scored = [];
-  DATA.units.forEach(function (u, i) {
-    var best = nameScore(u.name, q, kq), via = null;
-    if (best < 0 && norm(u.township + u.name).indexOf(q) >= 0) { best = 2; }
-    (u.aliases || []).forEach(function (a) {
-      var s = nameScore(a, q, kq);
-      if (s >= 0 && (best < 0 || s + 3 < best)) { best = s + 3; via = "别名：" + a; }
-    });
-    // a street and house number inside a unit's range beats a name merely contained in the query
-    var addrScore = (pq && pq.street) ? 1.5 : 6;
-    (u.addresses || []).forEach(function (a) {
-      if ((best < 0 || addrScore < best) && addressMatch(a, q, pq)) { best = addrScore; via = "地址：" + a.text; }
-    });
-    if (best >= 0) { scored.push({u: u, score: best, via: via, i: i}); }
+  var found = [];
+  DATA.units.forEach(function (u, i) { var m = unitMatch(u, q, kq, pq); if (m) { m.i = i; found.push(m); } });
+  (DATA.schools || []).forEach(function (s, i) {
+    if (!searchable(s)) { return; }
+    var m = schoolMatch(s, q, kq); if (m) { m.i = DATA.units.length + i; found.push(m); }
   });
-  scored.sort(function (a, b) { return a.score - b.score || a.i - b.i; });
-  return scored.slice(0, MAX_RESULTS).map(function (s) { s.u._via = s.via; return s.u; });
+  found.sort(function (a, b) { return a.score - b.score || a.i - b.i; });
+  return found.slice(0, MAX_RESULTS);
+}
+
+// The units a query finds (kept for callers of the first version): units only, best first.
+function matches(raw) {
+  return search(raw).filter(function (m) { return m.kind === "unit"; })
+    .map(function (m) { m.item._via = m.via; return m.item; });
 }
 
 function unitCard(u) {
@@ -256,13 +293,27 @@ function unitCard(u) {
   return div;
 }
 
+// The one card of a chosen unit: a popup whose tip sits on the top edge of the unit's outline, the
+// map fitted so that the whole outline is visible below the popup (phone and desktop alike).
+function openCardAbove(content, bb, anchor) {
+  var opts = popupOptions();
+  opts.autoPan = false;
+  opts.className = "zoning-unit-popup";
+  var pop = L.popup(opts).setLatLng(anchor).setContent(content).openOn(map);
+  var h = pop.getElement() ? pop.getElement().offsetHeight : 200;
+  var size = map.getSize();
+  var top = Math.min(h + 40, Math.max(60, size.y - 120));
+  map.fitBounds(bbox(bb), {maxZoom: 16, paddingTopLeft: [24, top], paddingBottomRight: [24, 24], animate: false});
+  pop.update();
+  return pop;
+}
+
+function announce(text) { if (panel) { panel.textContent = text; } }
+
 function choose(u) {
   list.textContent = "";
   list.hidden = true;
   input.value = u.name;
-  panel.textContent = "";
-  panel.appendChild(unitCard(u));
-  panel.hidden = false;
   chosen.clearLayers();
   map.closePopup();
   chosenUnit = u;
@@ -274,37 +325,83 @@ function choose(u) {
       interactive: false
     }).addTo(chosen);
   }
-  map.fitBounds(bbox(u.bbox), {maxZoom: 16, paddingTopLeft: [40, 180], paddingBottomRight: [40, 40], animate: false});
-  L.popup(popupOptions()).setLatLng(u.point).setContent(unitCard(u)).openOn(map);
+  var b = u.bbox;
+  openCardAbove(unitCard(u), b, [b[3], (b[0] + b[2]) / 2]);
+  var sid = (u.schools || {})[current];
+  announce("已选中" + u.name + "：" + LEVEL_ZH[current] + "对口学校 " + (sid ? schoolName(sid) : "未划片"));
 }
 
-function showResults() {
-  var res = matches(input.value);
+function zoneBounds(lv, schoolId) {
+  var out = null;
+  zoneLayers[lv].eachLayer(function (layer) {
+    if (layer.feature.properties.school_id === schoolId) { out = layer.getBounds(); }
+  });
+  return out;
+}
+
+function chooseSchool(s) {
+  list.textContent = "";
+  list.hidden = true;
+  input.value = s.name;
+  chosen.clearLayers();
+  chosenUnit = null;
+  var lv = serves(s, current) ? current : (LEVELS.indexOf(s.level) >= 0 ? s.level : current);
+  if (lv !== current) { setLevel(lv); }
+  map.closePopup();
+  highlight(lv, s.school_id);
+  var zb = zoneBounds(lv, s.school_id);
+  var b = zb ? [zb.getWest(), zb.getSouth(), zb.getEast(), zb.getNorth()] : [s.lon, s.lat, s.lon, s.lat];
+  b = [Math.min(b[0], s.lon), Math.min(b[1], s.lat), Math.max(b[2], s.lon), Math.max(b[3], s.lat)];
+  openCardAbove(schoolCard(s.school_id, lv), b, [s.lat, s.lon]);
+  announce("已选中学校" + s.name);
+}
+
+function pick(m) { if (m.kind === "school") { chooseSchool(m.item); } else { choose(m.item); } }
+
+function showResults(note) {
+  var res = search(input.value);
   list.textContent = "";
   if (!norm(input.value)) { list.hidden = true; return res; }
   if (!res.length) {
     list.appendChild(el("li", "zoning-none", "没有找到“" + input.value + "”，请换个关键字（如只输入小区或村名中的两三个字，或“街道名+门牌号”）。"));
   }
-  res.forEach(function (u) {
-    var li = el("li", "zoning-result");
-    li.appendChild(el("span", "zoning-result-name", u.name));
-    if (u.township) { li.appendChild(el("span", "zoning-result-town", u.township)); }
-    if (u._via) { li.appendChild(el("span", "zoning-result-via", u._via)); }
-    var sid = (u.schools || {})[current];
-    li.appendChild(el("span", "zoning-result-school", LEVEL_ZH[current] + "：" + (sid ? schoolName(sid) : "未划片")));
+  if (note) { list.appendChild(el("li", "zoning-ambiguous", note)); }
+  res.forEach(function (m) {
+    var li = el("li", "zoning-result" + (m.kind === "school" ? " zoning-result-is-school" : ""));
+    li.appendChild(el("span", "zoning-result-name", m.item.name));
+    if (m.kind === "school") {
+      li.appendChild(el("span", "zoning-result-town", "学校"));
+      if (m.via) { li.appendChild(el("span", "zoning-result-via", m.via)); }
+    } else {
+      var u = m.item;
+      if (u.township) { li.appendChild(el("span", "zoning-result-town", u.township)); }
+      if (m.via) { li.appendChild(el("span", "zoning-result-via", m.via)); }
+      var sid = (u.schools || {})[current];
+      li.appendChild(el("span", "zoning-result-school", LEVEL_ZH[current] + "：" + (sid ? schoolName(sid) : "未划片")));
+    }
     li.tabIndex = 0;
-    li.onclick = function () { choose(u); };
-    li.onkeydown = function (ev) { if (ev.key === "Enter") { choose(u); } };
+    li.onclick = function () { pick(m); };
+    li.onkeydown = function (ev) { if (ev.key === "Enter") { pick(m); } };
     list.appendChild(li);
   });
   list.hidden = false;
   return res;
 }
 
+// Enter opens the best answer only when it is the only one at its score; otherwise the candidates
+// stay listed with a note (two units both called 东城 after their suffixes are gone, two 团结村).
+function onEnter() {
+  var res = search(input.value);
+  if (!res.length) { showResults(); return; }
+  var tied = res.filter(function (m) { return m.score === res[0].score; });
+  if (tied.length === 1) { pick(res[0]); return; }
+  showResults("有 " + tied.length + " 个同样符合“" + input.value + "”的结果，请选择：");
+}
+
 if (input) {
-  input.addEventListener("input", showResults);
+  input.addEventListener("input", function () { showResults(); });
   input.addEventListener("keydown", function (ev) {
-    if (ev.key === "Enter") { var r = matches(input.value); if (r.length) { choose(r[0]); } }
+    if (ev.key === "Enter") { onEnter(); }
     if (ev.key === "Escape") { list.hidden = true; }
   });
 }
@@ -313,4 +410,4 @@ setLevel(LEVELS[0]);
 map.fitBounds(bbox(DATA.views.town), {padding: [8, 8], animate: false});
 labelsByZoom();
 window.zoningPage = {map: map, setLevel: setLevel, level: function () { return current; }, matches: matches,
-                     showView: showView, choose: choose};
+                     search: search, showView: showView, choose: choose, chooseSchool: chooseSchool};

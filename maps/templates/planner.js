@@ -60,6 +60,7 @@ function unitCard(p, level) {
   row(t, LEVEL_ZH[level] + "（方案）", schoolName(a.school));
   row(t, LEVEL_ZH[level] + "（现行）", a.previous ? schoolName(a.previous) : "（无）");
   row(t, LEVEL_ZH[level] + "学生数", a.students);
+  if (a.previous && a.school && a.previous !== a.school) { row(t, "调整原因", a.reason || "（未注明）").className = "zoning-reason"; }
   var route = routeFor(p.unit_id, level);
   if (route) { row(t, "路线距离", Math.round(route.properties.distance_m) + " 米"); }
   div.appendChild(t);
@@ -94,7 +95,7 @@ function buildLevel(lv) {
     style: function () { return {color: "#111111", weight: 3.5, fillColor: "#ffffff", fillOpacity: 0.45, dashArray: "6 4", className: "moved-unit moved-" + lv}; },
     onEachFeature: function (f, layer) {
       var a = f.properties[lv];
-      layer.bindTooltip(el("span", null, f.properties.name + "：" + schoolName(a.previous) + " → " + schoolName(a.school)), {sticky: true});
+      layer.bindTooltip(el("span", null, f.properties.name + "：" + schoolName(a.previous) + " → " + schoolName(a.school) + (a.reason ? "（" + a.reason + "）" : "")), {sticky: true});
       layer.on("click", function (e) { showUnit(f, lv, e.latlng); });
     }
   });

@@ -236,6 +236,7 @@
     if (job.error) lines.push("重新优化失败：" + job.error);
     if (job.path) lines.push("新方案：" + job.path + "（可用 zoning edit 打开它继续编辑）");
     box.textContent = lines.join("\n");
+    renderResolved(job);
     if (job.running && !polling) {
       polling = setInterval(function () {
         request("GET", "/api/job").then(function (j) {
@@ -244,6 +245,89 @@
         });
       }, 1000);
     }
+  }
+
+  // The re-solved proposal beside the edited one: totals and, for every school whose figures
+  // changed in either, pupils / classes / largest class per year in the three proposals.
+  function renderResolved(job) {
+    var box = byId("resolved");
+    clear(box);
+    var r = job && !job.running && job.result;
+    if (!r) { box.hidden = true; return; }
+    box.hidden = false;
+    box.appendChild(el("h2", "重新优化的结果：" + job.name));
+    var actions = el("div", null, "actions");
+    var open = el("button", "在编辑器中打开新方案");
+    open.type = "button"; open.id = "open-resolved";
+    open.addEventListener("click", function () { api.openResolved().catch(function () {}); });
+    actions.appendChild(open);
+    var link = el("a", "查看新方案的规划图");
+    link.href = "/resolved/map.html"; link.target = "_blank"; link.id = "resolved-map";
+    actions.appendChild(link);
+    box.appendChild(actions);
+    if (STATE && STATE.edits.length) {
+      box.appendChild(el("p", "打开新方案后，本页的修改不会保留；需要保留请先“另存为新方案”。", "was"));
+    }
+    var t = el("table"), head = el("tr");
+    t.id = "resolved-totals";
+    ["", "重新优化", "编辑后", "原方案"].forEach(function (h) { head.appendChild(el("th", h)); });
+    t.appendChild(head);
+    function row(label, a, b, c) {
+      var tr = el("tr");
+      [label, a, b, c].forEach(function (v) { tr.appendChild(el("td", v === undefined ? "—" : v)); });
+      t.appendChild(tr);
+    }
+    var s = r.totals, e = r.edited_totals, o = r.original_totals;
+    row("检查未通过（处）", r.fails, r.edited_fails, r.original_fails);
+    row("改变学校的新生（人）", s.students_moved, e.students_moved, o.students_moved);
+    row("改变学校的单元（个）", s.units_moved, e.units_moved, o.units_moved);
+    row("平均上学距离", km(s.mean_distance_m), km(e.mean_distance_m), km(o.mean_distance_m));
+    row("最远上学距离", km(s.max_distance_m), km(e.max_distance_m), km(o.max_distance_m));
+    Object.keys(s.moved_by_year).forEach(function (lv) {
+      Object.keys(s.moved_by_year[lv]).forEach(function (y) {
+        row(y + " 年" + (LEVEL_ZH[lv] || lv) + "新生改变学校", s.moved_by_year[lv][y],
+            (e.moved_by_year[lv] || {})[y], (o.moved_by_year[lv] || {})[y]);
+      });
+    });
+    box.appendChild(t);
+    function index(rows) { var m = {}; rows.forEach(function (x) { m[x.school_id + "|" + x.year] = x; }); return m; }
+    var ed = index(r.edited_ledger), orig = index(r.original_ledger), bySchool = {}, order = [];
+    r.ledger.forEach(function (x) {
+      if (!bySchool[x.school_id]) { bySchool[x.school_id] = []; order.push(x.school_id); }
+      bySchool[x.school_id].push(x);
+    });
+    if (!order.length) { box.appendChild(el("p", "重新优化后各校数字与原方案相同。")); return; }
+    order.forEach(function (sid) {
+      var rows = bySchool[sid], fy = rows[0].first_year_within_limits;
+      box.appendChild(el("div", rows[0].name + "（" + sid + "）　首次全部达标：" +
+                         (fy === null ? "规划期内未达标" : fy + " 年"), "school-label"));
+      var table = el("table"), hr = el("tr");
+      table.dataset.resolvedSchool = sid;
+      hr.appendChild(el("th", "年份"));
+      rows.forEach(function (x) { hr.appendChild(el("th", x.year)); });
+      table.appendChild(hr);
+      [["students", "在校生"], ["classes", "班数"], ["largest_class", "最大班额"]].forEach(function (k) {
+        [["重新优化", null], ["编辑后", ed], ["原方案", orig]].forEach(function (src, i) {
+          var tr = el("tr");
+          tr.appendChild(el("td", k[1] + "（" + src[0] + "）", i ? "was" : ""));
+          rows.forEach(function (x) {
+            var v = src[1] ? (src[1][sid + "|" + x.year] || {})[k[0]] : x[k[0]];
+            var td = el("td", v === undefined ? "—" : v, i ? "was" : "");
+            if (!i) { td.dataset.field = k[0]; td.dataset.year = x.year; }
+            tr.appendChild(td);
+          });
+          table.appendChild(tr);
+        });
+      });
+      var tr = el("tr");
+      tr.appendChild(el("td", "超限（重新优化）"));
+      rows.forEach(function (x) {
+        var f = (x.over_size_limit ? "校额 " : "") + (x.over_class_limit ? "班额 " : "") + (x.over_classrooms ? "教室" : "");
+        tr.appendChild(el("td", f || "—", f ? "over" : ""));
+      });
+      table.appendChild(tr);
+      box.appendChild(table);
+    });
   }
 
   // ---------------------------------------------------------------- the API for people and tests
@@ -285,6 +369,13 @@
       message("");
       return request("POST", "/api/resolve", name ? {name: name} : {}).then(function (j) {
         STATE.job = j; render(); return j;
+      }).catch(function (e) { message(e.message); throw e; });
+    },
+    job: function () { return request("GET", "/api/job"); },
+    openResolved: function () {  // the editor reopens on the re-solved proposal (the page reloads)
+      message("");
+      return request("POST", "/api/open-resolved", {}).then(function (r) {
+        window.location.reload(); return r.path;
       }).catch(function (e) { message(e.message); throw e; });
     },
     map: map,
