@@ -81,10 +81,10 @@ def _missing_folder(folder: Path, name: str) -> DataError:
     return DataError([Problem(name, None, None, None, text, "请给出 zoning plan 写出的方案文件夹（" + REGENERATE + "）")])
 
 
-def _read_csv_text(path: Path) -> pd.DataFrame:
-    """A CSV of the proposal as text cells ("" for empty), or a DataError naming what is wrong."""
+def _read_csv(path: Path, **read_kw) -> pd.DataFrame:
+    """A CSV of the proposal, or a DataError naming what is wrong (encoding, empty, cut short)."""
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        return pd.read_csv(path, encoding="utf-8-sig", **read_kw)
     except UnicodeDecodeError:
         raise DataError([Problem(path.name, None, None, None, "文件不是 UTF-8 编码的文本", CSV_FIX)]) from None
     except pd.errors.EmptyDataError:
@@ -95,6 +95,11 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
         raise DataError([Problem(path.name, None if row is None else row - 1, None, None,
                                  "这一行的列数与表头不符（文件可能被截断或手工改坏）", CSV_FIX,
                                  sheet_row=row)]) from None
+
+
+def _read_csv_text(path: Path) -> pd.DataFrame:
+    """A CSV of the proposal as text cells ("" for empty)."""
+    return _read_csv(path, dtype=str, keep_default_na=False)
 
 
 def _row_problem(name: str, pos: int, uid, column: str, text: str, fix: str) -> Problem:
@@ -356,18 +361,7 @@ def read_layer(folder, name: str, problems: list[Problem]) -> gpd.GeoDataFrame |
 
 def _read_csv_typed(path: Path) -> pd.DataFrame:
     """A report table of the proposal with its numbers typed and ``school_id`` as text."""
-    try:
-        return pd.read_csv(path, dtype={"school_id": str}, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError([Problem(path.name, None, None, None, "文件不是 UTF-8 编码的文本", CSV_FIX)]) from None
-    except pd.errors.EmptyDataError:
-        raise DataError([Problem(path.name, None, None, None, "文件是空的", CSV_FIX)]) from None
-    except pd.errors.ParserError as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        row = int(line.group(1)) if line else None
-        raise DataError([Problem(path.name, None if row is None else row - 1, None, None,
-                                 "这一行的列数与表头不符（文件可能被截断或手工改坏）", CSV_FIX,
-                                 sheet_row=row)]) from None
+    return _read_csv(path, dtype={"school_id": str})
 
 
 def _read_report(folder, name: str, required) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from pipelines import PlanError
 from pipelines.inputs import guard_output, load, recorded_data_dir, recorded_mapping, scenario_from_run
 from pipelines.plan import write_geo_files, write_indicator_files, run_plan, run_record
 from zoning import policy
-from zoning.checks import LIMITS, CheckMemo, format_results, run_checks
+from zoning.checks import CheckMemo, LIMITS, format_results, limit_failures, run_checks
 from zoning.errors import DataError
 from zoning.explain import explain_violations
 from zoning.metrics import over_limit_summary, plan_metrics
@@ -425,7 +425,7 @@ class EditSession:
         """metrics.json of an edited proposal: the plan's figures, status ``edited`` (no solve)."""
         before = self.before_ledger()
         m = {k: v for k, v in ev.metrics.items() if k != "moved_by_year"}
-        violations = explain_violations(self.problem, _limit_failures(ev.results), ev.ledger)
+        violations = explain_violations(self.problem, limit_failures(ev.results), ev.ledger)
         m.update({
             "status": EDITED_STATUS, "status_zh": EDITED_STATUS_ZH, "gap": None, "objective": None,
             "bound": None, "repair": None, "objective_parts": {},
@@ -555,11 +555,3 @@ def _message(exc: Exception) -> str:
     if isinstance(exc, ScenarioError):
         return "情景设置有误：" + "；".join(str(p) for p in exc.problems)
     return str(exc)
-
-
-def _limit_failures(results) -> list:
-    out = []
-    for r in results:
-        if r.name in LIMITS:
-            out += [dict(f, limit=r.name) for f in r.failures]
-    return out

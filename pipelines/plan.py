@@ -32,7 +32,7 @@ from pipelines import NoPlanError, PlanError, tool_version
 from pipelines.inputs import Loaded, guard_output, load, reconciliation, say
 from pipelines.project import ledger_text
 from zoning import policy
-from zoning.checks import LIMITS, format_results, run_checks, structural_failures
+from zoning.checks import LIMITS, format_results, limit_failures, run_checks, structural_failures
 from zoning.explain import cap_blocks, explain_violations, presolve
 from zoning.indicators import county_coefficients, proposal_indicators
 from zoning.metrics import over_limit_summary, plan_metrics
@@ -117,14 +117,6 @@ def assignments_table(problem: ZoningProblem, zones: ZoneMaps, scenario: Scenari
                                        "previous_school_id", "students", "change_year", "reason"])
 
 
-def _limit_failures(results) -> list:
-    out = []
-    for r in results:
-        if r.name in LIMITS:
-            out += [dict(f, limit=r.name) for f in r.failures]
-    return out
-
-
 def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mapping=None,
              overrides=None, progress=None, write_map=True) -> PlanOutcome:
     """``zoning plan``: optimise, check independently, write the proposal folder.
@@ -156,7 +148,7 @@ def run_plan(data_dir=None, out_dir=None, scenario_path=None, coords=None, mappi
         write_model_lp(tmp, model.prob)
         res = solution.result
         rec = reconciliation(loaded, led)
-        violations = explain_violations(problem, _limit_failures(results), led)
+        violations = explain_violations(problem, limit_failures(results), led)
         before = make_ledger(problem, project(problem, ZoneMaps.current(problem), scenario.years))
         metrics = _metrics(problem, scenario, solution, zones, led, before, violations, dataset, findings)
         metrics["steady_state"] = steady_metrics(problem, scenario, zones)

@@ -547,3 +547,12 @@ def format_results(results) -> str:
         if len(r.failures) > 20:
             lines.append(f"      … 另有 {len(r.failures) - 20} 处")
     return "\n".join(lines)
+
+
+def limit_failures(results) -> list[dict]:
+    """Every failure of the limit checks (class, size, classroom …), tagged with its limit."""
+    out = []
+    for r in results:
+        if r.name in LIMITS:
+            out += [dict(f, limit=r.name) for f in r.failures]
+    return out
