@@ -309,3 +309,18 @@ def test_planner_popup_shows_the_reason_escaped(browser, tmp_path):
         assert pg.requests == [] and pg.errors == []
     finally:
         pg.close()
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_open_card_is_not_under_the_map_buttons(browser, lookalike_page):
+    pg = Page(browser, lookalike_page, *SIZES["phone"])
+    try:
+        _enter(pg, "东城家园")
+        assert _popups(pg) == 1
+        hidden = "getComputedStyle(document.querySelector('.leaflet-top.leaflet-left')).visibility"
+        assert pg.js(hidden) == "hidden"
+        pg.js("window.zoningPage.map.closePopup()")
+        pg.page.wait_for_timeout(200)
+        assert pg.js(hidden) == "visible"
+    finally:
+        pg.close()

@@ -101,6 +101,9 @@ function labelsByZoom() {
   map.getContainer().classList.toggle("zoning-far", map.getZoom() < 13);
 }
 map.on("zoomend", labelsByZoom);
+// on a phone the open card would sit under the zoom and 城区/全县 buttons: hide them while it is open
+map.on("popupopen", function () { map.getContainer().classList.add("zoning-card-open"); });
+map.on("popupclose", function () { map.getContainer().classList.remove("zoning-card-open"); });
 
 // ---- legend (collapses; collapsed at first on a phone) ----
 var legend = L.control({position: "bottomright"});
@@ -395,7 +398,7 @@ function onEnter() {
   if (!res.length) { showResults(); return; }
   var tied = res.filter(function (m) { return m.score === res[0].score; });
   if (tied.length === 1) { pick(res[0]); return; }
-  showResults("有 " + tied.length + " 个同样符合“" + input.value + "”的结果，请选择：");
+  showResults("与“" + input.value + "”同样最接近的有 " + tied.length + " 个（列在最前），请从下面选择：");
 }
 
 if (input) {
