@@ -221,8 +221,8 @@ def cap_blocks(problem, scenario, zones, steady: dict) -> list[dict]:
             names = "、".join(dict.fromkeys(problem.school_names[t] for _, t in open_fix))
             out.append(dict(base, detail=(
                 f"{r['name']}稳态仍超限 {over_by} 人：距离上限内有余量的学校（{names}）可接收其片区单元，"
-                f"但默认只为化解当年超限调整单元、且片区须连片；如需化解稳态超额，可尝试在 scenario.toml 写 "
-                f"reoptimise = true 或锁定单元到有余量的学校")))
+                f"但改划须保持片区连片、并计入改划学生的代价，本方案没有找到值得改划的单元；如需化解稳态超额，"
+                f"可尝试在 scenario.toml 写 reoptimise = true，或锁定单元到有余量的学校")))
             continue
         trips = []
         for u in members.tolist():
